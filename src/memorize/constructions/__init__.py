@@ -1,0 +1,102 @@
+"""Explicit memorizing networks, one function per theorem, and the registry that names them.
+
+Every construction is a function ``build_xxx(X, y, *, seed=None, **options) -> Network``
+that returns a network whose output on ``X[i]`` is exactly ``y[i]``. Each
+module also provides the paired ``*_counts`` function with the exact sizes its
+docstring promises, so the sizes can be checked (and plotted) without building.
+
+    >>> from memorize.constructions import available
+    >>> "relu_two_layer" in available()
+    True
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Callable
+
+from memorize.errors import ConstructionError
+
+
+@dataclass(frozen=True)
+class Construction:
+    """A registered construction: its name, builder, one-line description and options."""
+
+    name: str
+    builder: Callable
+    description: str
+    theorem: str
+
+    @property
+    def options(self) -> dict[str, inspect.Parameter]:
+        """Keyword options of the builder (besides ``seed``), with defaults and annotations."""
+        params = inspect.signature(self.builder).parameters
+        return {k: p for k, p in params.items()
+                if p.kind is inspect.Parameter.KEYWORD_ONLY and k not in ("seed", "progress")}
+
+    def parse_option(self, key: str, text: str):
+        """Convert the CLI string ``text`` for option ``key`` to the option's type."""
+        opts = self.options
+        if key not in opts:
+            known = ", ".join(opts) or "none"
+            raise ConstructionError(f"{self.name} has no option {key!r}; its options are: {known}")
+        ann = opts[key].annotation
+        kind = ann if isinstance(ann, type) else str(ann)
+        try:
+            if kind in (int, "int", "int | None"):
+                return None if text.lower() == "none" else int(text)
+            if kind in (float, "float", "float | None"):
+                return None if text.lower() == "none" else float(text)
+            if kind in (bool, "bool"):
+                if text.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if text.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError(text)
+        except ValueError:
+            raise ConstructionError(f"option {key}={text!r} of {self.name}: expected {kind}") from None
+        return text
+
+
+_REGISTRY: dict[str, Construction] = {}
+
+
+def register(name: str, description: str, theorem: str):
+    """Decorator that registers a builder under ``name`` for the CLI and scripts."""
+
+    def deco(fn):
+        _REGISTRY[name] = Construction(name, fn, description, theorem)
+        return fn
+
+    return deco
+
+
+def available() -> list[str]:
+    """Names of the registered constructions."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str) -> Construction:
+    """The :class:`Construction` registered as ``name``."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConstructionError(
+            f"unknown construction {name!r}; available: {', '.join(available())}"
+        ) from None
+
+
+def build(name: str, X, y, *, seed=None, **options):
+    """Build the construction ``name`` on ``(X, y)``; see each builder for its options."""
+    c = get(name)
+    opts = c.options
+    for key in options:
+        if key not in opts:
+            known = ", ".join(opts) or "none"
+            raise ConstructionError(f"{name} has no option {key!r}; its options are: {known}")
+    return c.builder(X, y, seed=seed, **options)
+
+
+# Importing the modules registers their constructions.
+from memorize.constructions import baum, two_layer  # noqa: E402,F401

@@ -1,0 +1,22 @@
+"""What a built network records about its origin (saved in the file's ``meta``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from memorize.data import summarize
+
+
+def provenance(name: str, theorem: str, seed, options: dict, X: np.ndarray, y: np.ndarray,
+               **extra) -> dict:
+    """The ``meta`` dict of a network built by construction ``name`` from ``(X, y)``."""
+    s = summarize(X, y)
+    meta = {
+        "construction": name,
+        "theorem": theorem,
+        "seed": seed,
+        "options": dict(options),
+        "data": {"N": s.n, "d": s.d, "C": s.num_classes, "r": s.radius, "delta": s.separation},
+    }
+    meta.update(extra)
+    return meta

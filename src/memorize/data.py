@@ -1,0 +1,249 @@
+"""Labeled point sets: validation, the measures the theorems use, and seeded generators.
+
+A data set is ``X``, a float array of shape ``(N, d)``, and ``y``, an array of
+``N`` labels that are non-negative integers. The measures the memorization
+theorems are stated in:
+
+* ``N`` points in dimension ``d``;
+* ``num_classes`` ``C = max(y) + 1``: labels live in ``[C] = {0, ..., C-1}``;
+* ``radius`` ``r = max_i ||x_i||``;
+* ``separation`` ``delta = min_{i != j} ||x_i - x_j||``, found with a k-d tree
+  in about ``O(N log N)`` time.
+
+Duplicate points: a point repeated with *different* labels cannot be memorized
+by any function and is an error naming the indices. Repeats with the *same*
+label are allowed and merged by :func:`deduplicate`, which every construction
+calls, so a network built on the merged set is correct on every original row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from memorize.errors import DataError
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    """The quantities the theorems are stated in (see the module docstring)."""
+
+    n: int
+    d: int
+    num_classes: int
+    radius: float
+    separation: float
+    distinct_labels: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def validate(X, y) -> tuple[np.ndarray, np.ndarray]:
+    """Check a data set and return it as ``(float64 (N, d) array, int64 (N,) array)``.
+
+    Raises :class:`DataError` for: X not 2-D, NaN or infinite coordinates,
+    N = 0, a label count different from N, labels that are not non-negative
+    integers, and a point repeated with different labels.
+    """
+    try:
+        X = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"X must be a numeric array of shape (N, d): {exc}") from None
+    if X.ndim != 2:
+        raise DataError(f"X must be 2-D with shape (N, d), got shape {X.shape}; use X.reshape(-1, d)")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise DataError(f"X has shape {X.shape}; need at least one point of dimension >= 1")
+    bad = ~np.isfinite(X)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise DataError(f"X[{i}, {j}] = {X[i, j]} is not finite; remove or impute such points")
+    y = _labels(y, X.shape[0])
+    # -0.0 and 0.0 are the same point; adding 0.0 maps the former to the latter.
+    X = np.ascontiguousarray(X + 0.0)
+    _check_conflicts(X, y)
+    return X, y
+
+
+def _labels(y, n: int) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise DataError(f"y must be 1-D with one label per point, got shape {y.shape}")
+    if y.shape[0] != n:
+        raise DataError(f"X has {n} points but y has {y.shape[0]} labels")
+    if y.dtype.kind == "b":
+        y = y.astype(np.int64)
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+            k = int(np.flatnonzero(~np.isfinite(y) | (y != np.round(y)))[0])
+            raise DataError(
+                f"label y[{k}] = {y[k]} is not an integer; labels must be class indices 0, 1, 2, ..."
+            )
+        y = y.astype(np.int64)
+    if y.dtype.kind not in "iu":
+        raise DataError(f"labels must be non-negative integers, got dtype {y.dtype}")
+    y = y.astype(np.int64)
+    if (y < 0).any():
+        k = int(np.flatnonzero(y < 0)[0])
+        raise DataError(f"label y[{k}] = {y[k]} is negative; labels must be 0, 1, 2, ...")
+    return y
+
+
+def _check_conflicts(X: np.ndarray, y: np.ndarray) -> None:
+    _, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    clash = y != y[first[inverse]]
+    if clash.any():
+        k = int(np.flatnonzero(clash)[0])
+        j = int(first[inverse[k]])
+        raise DataError(
+            f"points {j} and {k} are equal but have labels {y[j]} and {y[k]}; "
+            "no function can memorize both: drop or relabel one of them"
+        )
+
+
+def deduplicate(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merge repeated points (which must share a label).
+
+    Returns ``(X_unique, y_unique, index)`` with ``X[i] == X_unique[index[i]]``.
+    """
+    X, y = validate(X, y)
+    Xu, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
+    return Xu, y[first], inverse.reshape(-1)
+
+
+def radius(X) -> float:
+    """``max_i ||x_i||``, the radius of the smallest origin-centred ball holding the data."""
+    return float(np.sqrt(np.max(np.einsum("ij,ij->i", X, X))))
+
+
+def separation(X) -> float:
+    """The smallest pairwise Euclidean distance (``inf`` for one point); 0 if a point repeats."""
+    X = np.asarray(X, dtype=np.float64)
+    n = X.shape[0]
+    if n < 2:
+        return float("inf")
+    tree = cKDTree(X)
+    # The nearest-neighbour distances of a random sample bound the minimum from above;
+    # searching only within that bound makes the full query several times faster.
+    sample = np.random.default_rng(0).choice(n, size=min(n, 4096), replace=False)
+    dist, _ = tree.query(X[sample], k=2, workers=-1)
+    bound = float(dist[:, 1].min())
+    if bound == 0.0:
+        return 0.0
+    dist, _ = tree.query(X, k=2, distance_upper_bound=bound * (1 + 1e-9), workers=-1)
+    return float(dist[:, 1].min())
+
+
+def num_classes(y) -> int:
+    """``C = max(y) + 1``: the labels live in ``{0, ..., C-1}``."""
+    return int(np.max(y)) + 1
+
+
+def summarize(X, y) -> DataSummary:
+    """Validate and measure a data set; duplicates (same label) count once in ``separation``."""
+    X, y = validate(X, y)
+    Xu = np.unique(X, axis=0)
+    return DataSummary(
+        n=int(X.shape[0]),
+        d=int(X.shape[1]),
+        num_classes=num_classes(y),
+        radius=radius(X),
+        separation=separation(Xu),
+        distinct_labels=int(np.unique(y).size),
+    )
+
+
+# -- generators ---------------------------------------------------------------
+
+def _rng(seed) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def _check_args(n, d, delta, radius_):
+    if int(n) != n or n < 1:
+        raise DataError(f"n must be a positive integer, got {n!r}")
+    if int(d) != d or d < 1:
+        raise DataError(f"d must be a positive integer, got {d!r}")
+    if not (delta > 0 and np.isfinite(delta)):
+        raise DataError(f"delta must be a positive number, got {delta!r}")
+    if not (radius_ > 0 and np.isfinite(radius_)):
+        raise DataError(f"radius must be a positive number, got {radius_!r}")
+
+
+def _sample(rng, m, d, radius_, sphere):
+    g = rng.standard_normal((m, d))
+    norms = np.linalg.norm(g, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    u = g / norms
+    if sphere:
+        return u * radius_
+    return u * (radius_ * rng.random((m, 1)) ** (1.0 / d))
+
+
+def random_points(n, d, delta, *, radius=1.0, sphere=False, seed=None, max_rounds=200) -> np.ndarray:
+    """``n`` random points in the ball (or on the sphere) of ``radius``, pairwise ``>= delta`` apart.
+
+    Uniform samples are drawn, and any point closer than ``delta`` to an
+    earlier one is redrawn until none is. Raises :class:`DataError` when the
+    points do not fit (too many for ``delta`` in ``d`` dimensions).
+    """
+    _check_args(n, d, delta, radius)
+    n, d = int(n), int(d)
+    if sphere and d == 1 and n > 2:
+        raise DataError("the 0-sphere in d = 1 holds only 2 points; use d >= 2 or sphere=False")
+    rng = _rng(seed)
+    X = _sample(rng, n, d, radius, sphere)
+    for _ in range(max_rounds):
+        pairs = cKDTree(X).query_pairs(delta, output_type="ndarray")
+        if len(pairs) == 0:
+            return X
+        redo = np.unique(pairs.max(axis=1))
+        X[redo] = _sample(rng, len(redo), d, radius, sphere)
+    raise DataError(
+        f"could not place {n} points at pairwise distance >= {delta} "
+        f"{'on the sphere' if sphere else 'in the ball'} of radius {radius} in d = {d}; "
+        "use fewer points, a smaller delta or a larger dimension"
+    )
+
+
+def random_labels(n, num_classes=2, *, seed=None) -> np.ndarray:
+    """``n`` labels drawn uniformly from ``{0, ..., num_classes-1}``."""
+    if int(num_classes) != num_classes or num_classes < 1:
+        raise DataError(f"num_classes must be a positive integer, got {num_classes!r}")
+    return _rng(seed).integers(0, int(num_classes), size=int(n)).astype(np.int64)
+
+
+def random_separated(n, d, delta, *, num_classes=2, radius=1.0, sphere=False, seed=None):
+    """A separated data set with random labels: ``(X, y)``, seeded and reproducible."""
+    rng = _rng(seed)
+    X = random_points(n, d, delta, radius=radius, sphere=sphere, seed=rng)
+    return X, random_labels(n, num_classes, seed=rng)
+
+
+def adversarial_pairs(n, d, delta, *, num_classes=2, radius=1.0, seed=None):
+    """Points in close pairs: ``n // 2`` pairs at distance ``delta`` with different labels when possible.
+
+    Pair centres are ``>= 3 delta`` apart, so every other distance is
+    ``>= delta`` and the separation of the set is ``delta`` (up to one
+    rounding of each coordinate). An odd ``n`` adds one lone point. All points
+    lie in the ball of ``radius``.
+    """
+    _check_args(n, d, delta, radius)
+    if radius <= delta:
+        raise DataError(f"radius {radius} must exceed delta {delta} to fit a pair")
+    rng = _rng(seed)
+    m = (int(n) + 1) // 2
+    base = random_points(m, d, 3 * delta, radius=radius - delta, seed=rng)
+    u = _sample(rng, m, d, 1.0, True)
+    partner = base + delta * u
+    X = np.empty((int(n), int(d)))
+    X[0::2] = base[: (int(n) + 1) // 2]
+    X[1::2] = partner[: int(n) // 2]
+    y = random_labels(n, num_classes, seed=rng)
+    if num_classes > 1:
+        same = y[1::2] == y[0::2][: len(y[1::2])]
+        y[1::2][same] = (y[1::2][same] + 1) % num_classes
+    return X, y

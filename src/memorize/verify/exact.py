@@ -1,0 +1,428 @@
+"""Exact evaluation of a :class:`~memorize.network.Network` on a batch of points.
+
+How it stays exact and fast (the design measured in ``shared/exact_eval_bench.md``):
+
+* **Integerized layers.** Float inputs are exact dyadic rationals, so
+  ``X = X_int / 2^F`` with integer ``X_int``. Each layer's rational weights are
+  scaled by the lcm ``D`` of their denominators. ReLU and identity commute with
+  positive scaling, so activations are carried as integers ``a_int`` with one
+  positive scale ``S`` per layer (``a = a_int / S``), and the step unit only
+  needs the sign. Only integer arithmetic is ever done.
+* **Neuron-major rows.** The values of one neuron over the batch form a row of
+  one of three kinds: a numpy ``int64`` vector (used only when an exact bound
+  proves no partial sum can overflow), a numpy object vector of Python/gmpy2
+  integers (big values, one per point), or a *coded* row: ``codes`` (an index
+  per point) into a short array of distinct big values. Big neurons of the
+  memorization constructions depend only on which block a point falls in, so
+  coding them turns ``N`` big-integer operations per layer into about
+  ``sqrt(N)``. Rows built from the same coded parent share their ``codes``
+  object, which makes aligning them free.
+* **Structure only as speed.** Pass-through neurons are aliased; a wide layer
+  of fan-in-1 ReLUs of one input followed by an affine layer is a 1-D
+  piecewise-linear function of that input and is evaluated by sorting and
+  prefix sums; wide layers are evaluated in point chunks. None of this depends
+  on which construction built the network, and none of it changes a value.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from fractions import Fraction
+
+import gmpy2
+import numpy as np
+
+from memorize import dyadic
+from memorize.network import Layer, Network
+
+_LIMIT = 1 << 62  # |int64 partial sums| stay below this
+_BIG = 1 << 4096  # above this gmpy2 beats Python ints on multiplication
+_CHUNK_BUDGET = 1 << 22  # neuron values materialized per chunk
+_FUSE_MIN_WIDTH = 16
+
+
+class _Row:
+    """The values of one neuron over a batch (see the module docstring for the kinds)."""
+
+    __slots__ = ("vals", "codes", "_bounds", "_coded")
+
+    def __init__(self, vals: np.ndarray, codes: np.ndarray | None = None):
+        self.vals = vals
+        self.codes = codes
+        self._bounds = None
+        self._coded = None
+
+    def bounds(self) -> tuple[int, int]:
+        """Exact (min, max) of the values that occur (every coded value occurs)."""
+        if self._bounds is None:
+            v = self.vals
+            self._bounds = (int(v.min()), int(v.max())) if len(v) else (0, 0)
+        return self._bounds
+
+    def maxabs(self) -> int:
+        lo, hi = self.bounds()
+        return max(-lo, hi)
+
+    def per_point(self) -> np.ndarray:
+        return self.vals if self.codes is None else self.vals[self.codes]
+
+    def coded(self) -> "_Row | None":
+        """This per-point int64 row as a coded row, if it has few distinct values."""
+        if self.codes is not None:
+            return self
+        if self._coded is None and self.vals.dtype != object:
+            lo, hi = self.bounds()
+            n = len(self.vals)
+            if hi - lo <= 4 * n + 64:
+                offset = self.vals - lo
+                present = np.zeros(hi - lo + 1, dtype=bool)
+                present[offset] = True
+                remap = np.cumsum(present) - 1
+                uniq = np.flatnonzero(present) + lo
+                vals = np.array([int(u) for u in uniq], dtype=object)
+                self._coded = _Row(vals, remap[offset].astype(np.intp))
+        return self._coded
+
+
+def _constant(value: int, n: int) -> _Row:
+    return _Row(np.array([value], dtype=object), np.zeros(n, dtype=np.intp))
+
+
+def _joint(c1, n1, c2, n2):
+    """Codes for the pair (c1, c2): returns (codes, count, index into 1, index into 2)."""
+    if n1 == 1:
+        return c2, n2, np.zeros(n2, dtype=np.intp), np.arange(n2)
+    if n2 == 1:
+        return c1, n1, np.arange(n1), np.zeros(n1, dtype=np.intp)
+    key = c1.astype(np.int64) * n2 + c2
+    if n1 * n2 <= 4 * len(c1) + 64:
+        present = np.zeros(n1 * n2, dtype=bool)
+        present[key] = True
+        uniq = np.flatnonzero(present)
+        codes = (np.cumsum(present) - 1)[key]
+    else:
+        uniq, codes = np.unique(key, return_inverse=True)
+    return codes.astype(np.intp), len(uniq), uniq // n2, uniq % n2
+
+
+def _big(value: int):
+    return gmpy2.mpz(value) if abs(value) >= _BIG else value
+
+
+def _coded_sum(terms, bias: int) -> _Row:
+    """sum(w * row) + bias over coded rows, aligning their codes."""
+    groups: dict[int, list] = {}
+    for row, w in terms:
+        groups.setdefault(id(row.codes), []).append((row, w))
+    group_list = list(groups.values())
+    codes = group_list[0][0][0].codes
+    count = len(group_list[0][0][0].vals)
+    index = [np.arange(count)]
+    for group in group_list[1:]:
+        other = group[0][0]
+        codes, count, i1, i2 = _joint(codes, count, other.codes, len(other.vals))
+        index = [ix[i1] for ix in index] + [i2]
+    acc = None
+    for ix, group in zip(index, group_list):
+        for row, w in group:
+            part = row.vals[ix] * _big(w) if w != 1 else row.vals[ix]
+            acc = part if acc is None else acc + part
+    if bias:
+        acc = acc + _big(bias)
+    return _Row(np.asarray(acc, dtype=object), codes)
+
+
+def _combine(terms: list[tuple[_Row, int]], bias: int, n: int) -> _Row:
+    """The exact row ``bias + sum(w * row)``."""
+    small, big, coded = [], [], []
+    bound = 0
+    for row, w in terms:
+        if row.codes is not None:
+            coded.append((row, w))
+        elif row.vals.dtype == object:
+            big.append((row.vals, w))
+        else:
+            m = abs(w) * row.maxabs()
+            if m == 0:
+                continue
+            if bound + m < _LIMIT:
+                bound += m
+                small.append((row.vals, w))
+            elif (c := row.coded()) is not None:
+                coded.append((c, w))
+            else:
+                big.append((row.vals.astype(object), w))
+
+    coded_row = _coded_sum(coded, bias) if coded else None
+    if coded_row is not None and not small and not big:
+        return coded_row
+
+    acc = None
+    if small:
+        if coded_row is None and abs(bias) + bound < _LIMIT:
+            acc = np.full(n, bias, dtype=np.int64)
+            bias = 0
+        for vals, w in small:
+            if w == 1:
+                acc = vals.copy() if acc is None else acc + vals
+            elif w == -1:
+                acc = -vals if acc is None else acc - vals
+            else:
+                acc = vals * np.int64(w) if acc is None else acc + vals * np.int64(w)
+    if coded_row is not None:
+        cm = coded_row.maxabs()
+        if not big and acc is not None and bound + cm < _LIMIT:
+            return _Row(acc + coded_row.vals.astype(np.int64)[coded_row.codes])
+        acc = coded_row.per_point() if acc is None else acc.astype(object) + coded_row.per_point()
+    elif bias:
+        acc = (np.full(n, bias, dtype=object) if acc is None else acc.astype(object) + _big(bias))
+    for vals, w in big:
+        part = vals * _big(w) if w != 1 else vals
+        acc = part if acc is None else (acc.astype(object) if acc.dtype != object else acc) + part
+    if acc is None:
+        return _constant(0, n)
+    if acc.dtype == object:
+        return _demote(_Row(acc))
+    return _Row(acc)
+
+
+def _demote(row: _Row) -> _Row:
+    """An object per-point row whose values fit int64 becomes an int64 row."""
+    if row.codes is None and row.vals.dtype == object and len(row.vals):
+        lo, hi = row.bounds()
+        if -_LIMIT < lo and hi < _LIMIT:
+            out = _Row(row.vals.astype(np.int64))
+            out._bounds = (lo, hi)
+            return out
+    return row
+
+
+def _relu(row: _Row) -> _Row:
+    lo, hi = row.bounds()
+    if lo >= 0:
+        return row
+    if hi <= 0:
+        out = _Row(np.zeros_like(row.vals), row.codes)
+        out._bounds = (0, 0)
+        return out
+    out = _Row(np.maximum(row.vals, 0), row.codes)
+    out._bounds = (0, hi)
+    return out
+
+
+def _step(row: _Row) -> _Row:
+    vals = (row.vals >= 0).astype(np.int64)
+    return _Row(vals.astype(object) if row.codes is not None else vals, row.codes)
+
+
+def _min_abs(row: _Row) -> int:
+    v = row.vals
+    if v.dtype == object:
+        return min(abs(x) for x in v)
+    return int(np.abs(v).min())
+
+
+@dataclass
+class Evaluation:
+    """Exact outputs: ``outputs[k][i] / scale`` is output ``k`` on point ``i``.
+
+    ``min_step_margin`` is the smallest ``|pre-activation|`` of any step unit
+    over the batch (``None`` when the network has no step unit).
+    """
+
+    outputs: list[np.ndarray]
+    scale: int
+    min_step_margin: Fraction | None
+
+    def output(self, k: int = 0) -> list[Fraction]:
+        return [Fraction(int(v), self.scale) for v in self.outputs[k]]
+
+
+def _integerize(layer: Layer, scale: int):
+    """Integer weights, biases and the new scale of ``layer`` fed by activations at ``scale``."""
+    den = 1
+    for v in layer.values:
+        if not isinstance(v, int):
+            den = math.lcm(den, v.denominator)
+    for b in layer.bias:
+        if not isinstance(b, int):
+            den = math.lcm(den, b.denominator)
+    weights = [int(v * den) for v in layer.values]
+    bias = [int(b * den * scale) for b in layer.bias]
+    return weights, bias, den * scale
+
+
+def _input_rows(X: np.ndarray, F: int) -> list[_Row]:
+    """Columns of ``X * 2^F`` as exact integer rows."""
+    return [_Row(c) if c.dtype != object else _demote(_Row(c)) for c in dyadic.column_integers(X, F)]
+
+
+def _fusable(layer: Layer, nxt: Layer | None) -> bool:
+    return (
+        nxt is not None
+        and layer.activation == "relu"
+        and layer.out_dim >= _FUSE_MIN_WIDTH
+        and len(layer.cols) > 0
+        and bool(np.all(layer.cols == layer.cols[0]))
+    )
+
+
+def _piecewise_linear(layer: Layer, nxt: Layer, u: _Row, scale: int, n: int):
+    """Evaluate ``nxt(relu(layer(u)))`` where every unit of ``layer`` reads only ``u``.
+
+    Unit ``k`` is ``relu(c_k u + b_k)``, so each output of ``nxt`` is
+    ``A(u) u + B(u)`` with ``A, B`` constant between the units' breakpoints:
+    sort the breakpoints once, take prefix sums, and look each point up.
+    """
+    w1, b1, s1 = _integerize(layer, scale)
+    w2, b2, s2 = _integerize(nxt, s1)
+    c = np.zeros(layer.out_dim, dtype=object)
+    c[layer.rows] = np.array(w1, dtype=object)
+    pts = u.vals.tolist()
+    small_pts = u.vals.dtype != object
+    rows = []
+    for m in range(nxt.out_dim):
+        lo, hi = nxt.indptr[m], nxt.indptr[m + 1]
+        ks = nxt.cols[lo:hi].tolist()
+        const = b2[m]
+        pos, neg = [], []
+        for k, a in zip(ks, w2[lo:hi]):
+            ck, bk = int(c[k]), b1[k]
+            if ck > 0:
+                pos.append((-(bk // ck), a * ck, a * bk))  # active iff u >= ceil(-b/c)
+            elif ck < 0:
+                neg.append((bk // -ck, a * ck, a * bk))  # active iff u <= floor(b/|c|)
+            else:
+                const += a * max(bk, 0)
+        pos.sort(key=lambda t: t[0])
+        neg.sort(key=lambda t: t[0])
+        th_p = [t[0] for t in pos]
+        th_n = [t[0] for t in neg]
+        pa, pb = [0], [0]
+        for _, a_, b_ in pos:
+            pa.append(pa[-1] + a_)
+            pb.append(pb[-1] + b_)
+        na, nb = [0], [0]
+        for _, a_, b_ in reversed(neg):
+            na.append(na[-1] + a_)
+            nb.append(nb[-1] + b_)
+        na.reverse()
+        nb.reverse()
+        if small_pts and all(abs(t) < _LIMIT for t in th_p + th_n):
+            uv = u.vals
+            p = np.searchsorted(np.array(th_p, dtype=np.int64), uv, side="right")
+            q = np.searchsorted(np.array(th_n, dtype=np.int64), uv, side="left")
+        else:
+            p = np.array([bisect_right(th_p, x) for x in pts], dtype=np.intp)
+            q = np.array([bisect_left(th_n, x) for x in pts], dtype=np.intp)
+        A = np.array(pa, dtype=object)[p] + np.array(na, dtype=object)[q]
+        B = np.array(pb, dtype=object)[p] + np.array(nb, dtype=object)[q] + const
+        vals = A * u.vals.astype(object) + B
+        rows.append(_demote(_Row(vals, u.codes)) if u.codes is None else _Row(vals, u.codes))
+    return rows, s2
+
+
+class _Margin:
+    def __init__(self):
+        self.value: Fraction | None = None
+
+    def update(self, row: _Row, scale: int):
+        m = Fraction(_min_abs(row), scale)
+        if self.value is None or m < self.value:
+            self.value = m
+
+
+def _activate(row: _Row, activation: str, scale: int, margin: _Margin) -> _Row:
+    if activation == "relu":
+        return _relu(row)
+    if activation == "step":
+        margin.update(row, scale)
+        return _step(row)
+    return row
+
+
+def _eval_layer(layer: Layer, rows: list[_Row], scale: int, n: int, margin: _Margin):
+    weights, bias, new_scale = _integerize(layer, scale)
+    cols = layer.cols.tolist()
+    ptr = layer.indptr.tolist()
+    out = []
+    for r in range(layer.out_dim):
+        lo, hi = ptr[r], ptr[r + 1]
+        terms = [(rows[cols[k]], weights[k]) for k in range(lo, hi)]
+        b = bias[r]
+        if (
+            len(terms) == 1 and terms[0][1] == 1 and b == 0
+            and (layer.activation == "identity"
+                 or (layer.activation == "relu" and terms[0][0].bounds()[0] >= 0))
+        ):
+            out.append(terms[0][0])  # pass-through neuron: alias, keep its codes
+            continue
+        z = _combine(terms, b, n)
+        out.append(_activate(z, layer.activation, new_scale, margin))
+    return out, (1 if layer.activation == "step" else new_scale)
+
+
+def _eval_chunk(net: Network, X: np.ndarray, F: int, margin: _Margin):
+    n = X.shape[0]
+    rows, scale = _input_rows(X, F), 1 << F
+    layers = net.layers
+    i = 0
+    while i < len(layers):
+        layer = layers[i]
+        nxt = layers[i + 1] if i + 1 < len(layers) else None
+        if _fusable(layer, nxt):
+            rows, scale = _piecewise_linear(layer, nxt, rows[int(layer.cols[0])], scale, n)
+            if nxt.activation != "identity":
+                rows = [_activate(r, nxt.activation, scale, margin) for r in rows]
+                if nxt.activation == "step":
+                    scale = 1
+            i += 2
+            continue
+        rows, scale = _eval_layer(layer, rows, scale, n, margin)
+        i += 1
+    return [r.per_point() for r in rows], scale
+
+
+def _chunk_size(net: Network, n: int) -> int:
+    widths = []
+    layers = net.layers
+    skip = False
+    for i, layer in enumerate(layers):
+        if skip:
+            skip = False
+            continue
+        if _fusable(layer, layers[i + 1] if i + 1 < len(layers) else None):
+            skip = True  # never materialized
+            widths.append(layers[i + 1].out_dim)
+            continue
+        widths.append(layer.out_dim)
+    return max(1, min(n, _CHUNK_BUDGET // max(widths + [net.input_dim])))
+
+
+def evaluate(net: Network, X, *, chunk_size: int | None = None, progress=None) -> Evaluation:
+    """Evaluate ``net`` exactly on every row of ``X`` (a float array ``N x input_dim``).
+
+    ``progress``, if given, is called as ``progress(done, total)`` after each chunk.
+    Returns an :class:`Evaluation` holding integer outputs and their common scale.
+    """
+    X = np.ascontiguousarray(np.asarray(X, dtype=np.float64) + 0.0)
+    n = X.shape[0]
+    size = chunk_size or _chunk_size(net, n)
+    F = dyadic.scale_bits(X)
+    margin = _Margin()
+    parts: list[list[np.ndarray]] = []
+    scale = 1
+    for start in range(0, n, size):
+        outs, scale = _eval_chunk(net, X[start:start + size], F, margin)
+        parts.append(outs)
+        if progress is not None:
+            progress(min(start + size, n), n)
+    outputs = []
+    for k in range(net.output_dim):
+        pieces = [ps[k] for ps in parts]
+        if any(p.dtype == object for p in pieces):
+            pieces = [p.astype(object) for p in pieces]
+        outputs.append(np.concatenate(pieces))
+    return Evaluation(outputs, scale, margin.value)
