@@ -87,8 +87,11 @@ def get(name: str) -> Construction:
         ) from None
 
 
-def build(name: str, X, y, *, seed=None, **options):
-    """Build the construction ``name`` on ``(X, y)``; see each builder for its options."""
+def build(name: str, X, y, *, seed: int | None = 0, **options):
+    """Build the construction ``name`` on ``(X, y)``; see each builder for its options.
+
+    ``seed`` (default 0) makes every random choice reproducible; ``None`` draws fresh entropy.
+    """
     c = get(name)
     opts = c.options
     for key in options:

@@ -33,6 +33,7 @@ from fractions import Fraction
 
 import gmpy2
 import numpy as np
+from scipy import sparse
 
 from memorize import dyadic
 from memorize.network import Layer, Network
@@ -343,8 +344,70 @@ def _activate(row: _Row, activation: str, scale: int, margin: _Margin) -> _Row:
     return row
 
 
+_LIMB = 26  # limb width: |w| * fan_in < 2^36 keeps every limb product sum below 2^62
+_LIMB_MASK = (1 << _LIMB) - 1
+
+
+def _limbs(row: _Row, count: int) -> np.ndarray:
+    """``count`` int64 limbs of a per-point row, base ``2^26``, low limbs in ``[0, 2^26)``."""
+    v = row.vals
+    if v.dtype != object:
+        v = v.astype(object)
+    out = np.empty((count, len(v)), dtype=np.int64)
+    for k in range(count - 1):
+        out[k] = ((v >> (_LIMB * k)) & _LIMB_MASK).astype(np.int64)
+    out[count - 1] = (v >> (_LIMB * (count - 1))).astype(np.int64)
+    return out
+
+
+def _limb_step_layer(layer: Layer, rows: list[_Row], weights: list[int], bias: list[int],
+                     n: int, new_scale: int, margin: "_Margin") -> list[_Row]:
+    """A step layer on per-point big inputs, all units at once, in exact int64 limbs.
+
+    Each pre-activation is ``sum_k Z_k 2^(26k)``; after carrying, the low limbs lie
+    in ``[0, 2^26)``, so ``z >= 0`` exactly when the top limb is ``>= 0``.
+    """
+    used = sorted(set(layer.cols.tolist()))
+    top_bits = max(max(rows[c].maxabs().bit_length() for c in used),
+                   max(abs(b).bit_length() for b in bias)) + 1
+    fan = int(max(np.diff(layer.indptr).max(), 1))
+    grow = (max(abs(w) for w in weights) * (fan + 1)).bit_length()
+    count = -(-top_bits // _LIMB) + -(-grow // _LIMB) + 1
+    position = {c: i for i, c in enumerate(used)}
+    w = sparse.csr_matrix(
+        (np.array(weights, dtype=np.int64), (layer.rows, [position[c] for c in layer.cols.tolist()])),
+        shape=(layer.out_dim, len(used)))
+    inputs = np.stack([_limbs(rows[c], count) for c in used], axis=1)  # (limb, input, point)
+    b = _limbs(_Row(np.array(bias, dtype=object)), count)  # (limb, unit)
+    z = np.stack([w @ inputs[k] + b[k][:, None] for k in range(count)])
+    for k in range(count - 1):
+        carry = z[k] >> _LIMB
+        z[k] -= carry << _LIMB
+        z[k + 1] += carry
+    top = z[count - 1]
+    # Margin: |z| in limbs that are all >= 0, so its float estimate (a sum of
+    # non-negative exact terms) is accurate to a relative 2^-50; only entries within
+    # that of the smallest estimate are evaluated exactly.
+    mag = np.where(top < 0, -z, z)
+    for k in range(count - 1):
+        carry = mag[k] >> _LIMB
+        mag[k] -= carry << _LIMB
+        mag[k + 1] += carry
+    approx = sum(mag[k].astype(np.float64) * 2.0 ** (_LIMB * k) for k in range(count))
+    cand = np.flatnonzero(approx.ravel() <= approx.min() * (1 + 2.0 ** -40))
+    flat = mag.reshape(count, -1)[:, cand]
+    exact = [sum(int(flat[k, i]) << (_LIMB * k) for k in range(count)) for i in range(len(cand))]
+    margin.update(_Row(np.array(exact, dtype=object)), new_scale)
+    return [_Row((top[r] >= 0).astype(np.int64)) for r in range(layer.out_dim)]
+
+
 def _eval_layer(layer: Layer, rows: list[_Row], scale: int, n: int, margin: _Margin):
     weights, bias, new_scale = _integerize(layer, scale)
+    if (layer.activation == "step" and layer.out_dim > 1 and weights
+            and any(rows[c].codes is None and rows[c].vals.dtype == object for c in set(layer.cols.tolist()))
+            and all(rows[c].codes is None for c in set(layer.cols.tolist()))
+            and max(abs(w) for w in weights) * max(np.diff(layer.indptr).max(), 1) < (1 << 36)):
+        return _limb_step_layer(layer, rows, weights, bias, n, new_scale, margin), 1
     cols = layer.cols.tolist()
     ptr = layer.indptr.tolist()
     out = []
