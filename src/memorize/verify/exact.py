@@ -385,17 +385,23 @@ def _limb_step_layer(layer: Layer, rows: list[_Row], weights: list[int], bias: l
         z[k] -= carry << _LIMB
         z[k + 1] += carry
     top = z[count - 1]
-    # Margin: |z| in limbs that are all >= 0, so its float estimate (a sum of
-    # non-negative exact terms) is accurate to a relative 2^-50; only entries within
-    # that of the smallest estimate are evaluated exactly.
-    mag = np.where(top < 0, -z, z)
+    # Margin: |z| in limbs that are all >= 0. The entries whose highest nonzero limb
+    # is lowest hold the minimum; among them a float of the top three limbs (a
+    # sum of non-negative exact terms) picks the few to evaluate exactly.
+    mag = np.where(top < 0, -z, z).reshape(count, -1)
     for k in range(count - 1):
         carry = mag[k] >> _LIMB
         mag[k] -= carry << _LIMB
         mag[k + 1] += carry
-    approx = sum(mag[k].astype(np.float64) * 2.0 ** (_LIMB * k) for k in range(count))
-    cand = np.flatnonzero(approx.ravel() <= approx.min() * (1 + 2.0 ** -40))
-    flat = mag.reshape(count, -1)[:, cand]
+    nonzero = mag != 0
+    high = np.where(nonzero.any(axis=0), count - 1 - np.argmax(nonzero[::-1], axis=0), -1)
+    h = int(high.min())
+    cand = np.flatnonzero(high == h)
+    if h >= 0:
+        lead = sum(mag[k, cand].astype(np.float64) * 2.0 ** (_LIMB * (k - h + 2))
+                   for k in range(max(h - 2, 0), h + 1))
+        cand = cand[lead <= lead.min() * (1 + 2.0 ** -40) + 2]
+    flat = mag[:, cand]
     exact = [sum(int(flat[k, i]) << (_LIMB * k) for k in range(count)) for i in range(len(cand))]
     margin.update(_Row(np.array(exact, dtype=object)), new_scale)
     return [_Row((top[r] >= 0).astype(np.int64)) for r in range(layer.out_dim)]
@@ -406,7 +412,7 @@ def _eval_layer(layer: Layer, rows: list[_Row], scale: int, n: int, margin: _Mar
     if (layer.activation == "step" and layer.out_dim > 1 and weights
             and any(rows[c].codes is None and rows[c].vals.dtype == object for c in set(layer.cols.tolist()))
             and all(rows[c].codes is None for c in set(layer.cols.tolist()))
-            and max(abs(w) for w in weights) * max(np.diff(layer.indptr).max(), 1) < (1 << 36)):
+            and max(abs(w) for w in weights) * int(max(np.diff(layer.indptr).max(), 1)) < (1 << 36)):
         return _limb_step_layer(layer, rows, weights, bias, n, new_scale, margin), 1
     cols = layer.cols.tolist()
     ptr = layer.indptr.tolist()

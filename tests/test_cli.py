@@ -1,0 +1,89 @@
+import json
+
+import numpy as np
+import pytest
+
+from memorize import data, formats, verify
+from memorize.cli import main
+
+
+def run(argv):
+    """Exit status of the CLI, whether it returns or exits (argparse errors exit)."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    X, y = data.random_separated(120, 4, 0.05, num_classes=3, seed=2)
+    path = tmp_path / "d.npz"
+    np.savez(path, X=X, y=y)
+    return path, X, y
+
+
+@pytest.mark.parametrize("name", ["relu_two_layer", "threshold_one_hidden"])
+def test_build_then_verify(tmp_path, dataset, capsys, name):
+    path, X, y = dataset
+    out = tmp_path / "net.json"
+    assert main(["build", name, "--data", str(path), "--out", str(out), "--seed", "3"]) == 0
+    assert main(["verify", str(out), "--data", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    for key in ("ok", "n_points", "n_failed", "failed", "params", "nonzero_params", "neurons",
+                "depth", "width", "max_bits", "total_bits", "min_margin", "float64_agrees"):
+        assert key in report
+    assert report["ok"] is True and report["n_points"] == 120
+    # the saved network reloads and verifies identically
+    again = verify.verify(formats.load(out), X, y)
+    assert again.ok and again.params == report["params"] and again.max_bits == report["max_bits"]
+
+
+def test_verify_exit_1_on_wrong_labels(tmp_path, dataset, capsys):
+    path, X, y = dataset
+    out = tmp_path / "net.json"
+    main(["build", "relu_two_layer", "--data", str(path), "--out", str(out), "--quiet"])
+    wrong = tmp_path / "w.npz"
+    y2 = y.copy()
+    y2[7] += 1
+    np.savez(wrong, X=X, y=y2)
+    assert main(["verify", str(out), "--data", str(wrong), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False and report["failed"] == [7]
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["build", "nope", "--data", "D", "--out", "x.json"], "unknown construction"),
+    (["build", "relu_two_layer", "--data", "missing.npz", "--out", "x.json"], "not found"),
+    (["build", "relu_two_layer", "--data", "D", "--out", "x.json", "--set", "foo=1"], "no option"),
+    (["build", "relu_two_layer", "--data", "D", "--out", "x.json", "--set", "foo"], "key=value"),
+    (["verify", "missing.json", "--data", "D"], "cannot read"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_exit_2_one_line(tmp_path, dataset, capsys, argv, match):
+    argv = [str(dataset[0]) if a == "D" else a for a in argv]
+    assert run(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and match in err
+
+
+def test_bad_data_files(tmp_path, capsys):
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, X=np.array([[np.nan]]), y=np.array([0]))
+    assert main(["build", "relu_two_layer", "--data", str(bad), "--out", str(tmp_path / "x")]) == 2
+    assert "not finite" in capsys.readouterr().err
+    nokeys = tmp_path / "k.npz"
+    np.savez(nokeys, A=np.zeros(1))
+    assert main(["build", "relu_two_layer", "--data", str(nokeys), "--out", str(tmp_path / "x")]) == 2
+    assert "missing array" in capsys.readouterr().err
+    (tmp_path / "txt.npz").write_text("hello")
+    assert main(["build", "relu_two_layer", "--data", str(tmp_path / "txt.npz"), "--out", "x"]) == 2
+
+
+def test_list_and_demo(capsys):
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert any(line.startswith("relu_two_layer ") for line in lines)
+    assert main(["demo", "--n", "60", "--d", "3", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "verified" in out and "FAILED" not in out
