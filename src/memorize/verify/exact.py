@@ -125,11 +125,22 @@ def _coded_sum(terms, bias: int) -> _Row:
         other = group[0][0]
         codes, count, i1, i2 = _joint(codes, count, other.codes, len(other.vals))
         index = [ix[i1] for ix in index] + [i2]
-    acc = None
+    by_weight: dict[int, object] = {}  # group terms by |w|: one big multiply per weight
     for ix, group in zip(index, group_list):
         for row, w in group:
-            part = row.vals[ix] * _big(w) if w != 1 else row.vals[ix]
-            acc = part if acc is None else acc + part
+            v = row.vals[ix]
+            cur = by_weight.get(abs(w))
+            v = v if w > 0 else -v
+            by_weight[abs(w)] = v if cur is None else cur + v
+    acc = None
+    for w, inner in by_weight.items():
+        if w == 1:
+            part = inner
+        elif w & (w - 1) == 0:
+            part = inner << (w.bit_length() - 1)
+        else:
+            part = inner * _big(w)
+        acc = part if acc is None else acc + part
     if bias:
         acc = acc + _big(bias)
     return _Row(np.asarray(acc, dtype=object), codes)
@@ -138,6 +149,7 @@ def _coded_sum(terms, bias: int) -> _Row:
 def _combine(terms: list[tuple[_Row, int]], bias: int, n: int) -> _Row:
     """The exact row ``bias + sum(w * row)``."""
     small, big, coded = [], [], []
+    heavy: dict[int, list] = {}  # small rows under big weights, grouped by |w|
     bound = 0
     for row, w in terms:
         if row.codes is not None:
@@ -151,10 +163,18 @@ def _combine(terms: list[tuple[_Row, int]], bias: int, n: int) -> _Row:
             if bound + m < _LIMIT:
                 bound += m
                 small.append((row.vals, w))
-            elif (c := row.coded()) is not None:
-                coded.append((c, w))
             else:
-                big.append((row.vals.astype(object), w))
+                heavy.setdefault(abs(w), []).append((row, 1 if w > 0 else -1))
+    for w, group in heavy.items():
+        # w*p - w*q = w*(p - q): the inner difference of steps has few distinct values.
+        inner = _Row(sum((r.vals if sg > 0 else -r.vals) for r, sg in group)) \
+            if len(group) > 1 and sum(r.maxabs() for r, _ in group) < _LIMIT else None
+        parts = [(inner, 1)] if inner is not None else group
+        for row, sg in parts:
+            if (c := row.coded()) is not None:
+                coded.append((c, sg * w))
+            else:
+                big.append((row.vals.astype(object), sg * w))
 
     coded_row = _coded_sum(coded, bias) if coded else None
     if coded_row is not None and not small and not big:
@@ -220,8 +240,6 @@ def _step(row: _Row) -> _Row:
 
 def _min_abs(row: _Row) -> int:
     v = row.vals
-    if v.dtype == object:
-        return min(abs(x) for x in v)
     return int(np.abs(v).min())
 
 
