@@ -105,7 +105,7 @@ class _Rounding:
             self.max_bits = max(self.max_bits, sb)
         if r is None:
             self.overflow += 1
-            return math.copysign(math.inf, value)
+            return math.inf if value > 0 else -math.inf
         return float(r)
 
     def message(self, network: Network) -> str:
