@@ -136,8 +136,10 @@ def main(argv=None) -> int:
         print(f"\nsmallest memorizing width {w}: {params} parameters, {steps} Adam steps, {secs:.1f} s")
         print(f"exact check (from_torch + exact logits, strict argmax = label): "
               f"{check['correct']}/{check['n']} points; float32 argmax agrees with the exact argmax "
-              f"on {check['float_agrees']}/{check['n']} "
-              f"({check['seconds']:.2f} s; max_bits {check['net'].max_bits})")
+              f"on {check['float_agrees']}/{check['n']} ({check['seconds']:.2f} s)")
+        c = check["net"].counts()
+        print(f"trained network as an exact Network: params {c['params']}, nonzero {c['nonzero_params']}, "
+              f"depth {c['depth']}, width {c['width']}, max_bits {c['max_bits']}")
     print("\nconstructions on the same data (output = label exactly, verified):")
     print(f"{'construction':24} {'params':>8} {'nonzero':>8} {'width':>6} {'depth':>6} "
           f"{'max_bits':>8} {'build+verify s':>14} ok")

@@ -17,7 +17,7 @@ from memorize.network import Layer, Network
 from memorize.testing import datasets
 from memorize.verify.float_safety import float_safety, minimal_precision, quantize
 
-HAS_TORCH = "auto"
+TORCH_BACKEND = "auto"  # also check the to_torch module when torch is installed
 
 
 def _wide_weight_network():
@@ -35,7 +35,7 @@ _W, _X, _B = -(1 - Fraction(1, 2**53)), 1 - 2.0**-53, 1 - Fraction(1, 2**52)
 def test_weights_beyond_53_bits_fail_float64_for_representation():
     X = np.arange(6, dtype=float).reshape(-1, 1)
     y = np.arange(6)
-    report = float_safety(_wide_weight_network(), X, y, torch=HAS_TORCH)
+    report = float_safety(_wide_weight_network(), X, y, torch=TORCH_BACKEND)
     assert report.n_memorized == 6 and report.significand_bits == 61
     for r in report.results:
         expect_exact = 1 if r.dtype == "float64" else None  # only x = 0 survives 2^60 + 1 -> 2^60
@@ -75,7 +75,7 @@ def test_small_integer_data_are_float64_safe(seed, d):
     X = np.unique(rng.integers(-6, 7, size=(12, d)).astype(float), axis=0)
     y = rng.integers(0, 3, size=len(X))
     report = float_safety(build("relu_two_layer", X, y, seed=seed), X, y, dtypes=("float64",),
-                          torch=HAS_TORCH)
+                          torch=TORCH_BACKEND)
     for r in report.results:
         assert r.n_exact == r.n_points == len(X)
         assert r.params_inexact == 0

@@ -95,7 +95,7 @@ class FloatSafetyReport:
         lines = [
             f"{self.n_points} points, exact network memorizes {self.n_memorized}; "
             f"weights need {sig} (max_bits {self.max_bits})",
-            f"{'backend':8} {'dtype':9} {'exact':>13} {'repr':>6} {'step':>6} {'round':>6} "
+            f"{'backend':8} {'dtype':9} {'float=exact':>13} {'repr':>6} {'step':>6} {'round':>6} "
             f"{'w inexact':>9} {'x inexact':>9}  min step margin",
         ]
         for r in self.results:
@@ -262,6 +262,10 @@ def float_safety(net: Network, X, y, dtypes=("float64", "float32"), torch="auto"
         from memorize.export import _torch
         _torch()  # raises MissingExtraError naming memorize[torch]
     fmts = [get_format(d) for d in dtypes]
+    torch_only = [f.name for f in fmts if f.name not in _NUMPY_DTYPES]
+    if torch_only and not use_torch:
+        raise MemorizeError(f"{', '.join(torch_only)} is evaluated with torch only; pass torch=True "
+                            "(pip install 'memorize[torch]') or use float64/float32")
 
     segments = _segments(net)
     exact = _exact_chain(segments, X)
