@@ -138,3 +138,28 @@ def test_minimal_precision_errors():
         minimal_precision(third, X, np.array([0, 0]))
     with pytest.raises(MemorizeError, match="integer >= 0"):
         quantize(third, -1)
+
+
+def test_half_precision_needs_torch():
+    X, y = np.arange(3, dtype=float).reshape(-1, 1), np.arange(3)
+    net = _wide_weight_network()
+    with pytest.raises(MemorizeError, match="float16 is evaluated with torch only"):
+        float_safety(net, X, y, dtypes=("float16",), torch=False)
+    pytest.importorskip("torch", reason="half precision is evaluated with memorize[torch]")
+    report = float_safety(net, X, y, dtypes=("float16", "bfloat16"), torch=True)
+    assert [(r.backend, r.dtype) for r in report.results] == [("torch", "float16"), ("torch", "bfloat16")]
+    # 2^60 overflows float16 (max 65504): inf * 0 is nan, so even x = 0 fails
+    f16 = report.result("float16", "torch")
+    assert (f16.n_exact, f16.failed_representation, f16.params_overflow) == (0, 3, 2)
+    # bfloat16 has float32's range and rounds 2^60 + 1 to 2^60: only x = 0 survives
+    bf16 = report.result("bfloat16", "torch")
+    assert (bf16.n_exact, bf16.failed_representation, bf16.params_overflow) == (1, 2, 0)
+
+
+def test_optional_packages_are_imported_only_when_used():
+    import subprocess
+
+    code = ("import sys, memorize.export, memorize.datasets, memorize.verify.float_safety; "
+            "print(sorted(m for m in ('torch', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -89,11 +89,10 @@ class _Rounding:
 
     def __init__(self, fmt):
         self.fmt = fmt
-        self.total = self.inexact = self.overflow = self.not_dyadic = 0
+        self.inexact = self.overflow = self.not_dyadic = 0
         self.max_bits = 0
 
     def __call__(self, value) -> float:
-        self.total += 1
         r = round_to(value, self.fmt)
         if r == value:
             return float(value)
@@ -110,7 +109,7 @@ class _Rounding:
 
     def message(self, network: Network) -> str:
         parts = [
-            f"{self.inexact} of {self.total} weights and biases are not exactly representable in "
+            f"{self.inexact} of {network.num_params} weights and biases are not exactly representable in "
             f"{self.fmt.name} ({self.fmt.significand_bits} significand bits)"
         ]
         if self.max_bits:

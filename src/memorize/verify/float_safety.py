@@ -257,7 +257,12 @@ def float_safety(net: Network, X, y, dtypes=("float64", "float32"), torch="auto"
         raise DataError(f"the network takes {net.input_dim} inputs but the data has d = {X.shape[1]}")
     if net.output_dim != 1:
         raise DataError(f"the network has {net.output_dim} outputs; float_safety checks a scalar output")
-    use_torch = _has_torch() if torch == "auto" else bool(torch)
+    if torch == "auto":
+        from memorize.export import MAX_DENSE_PARAMS
+        # to_torch refuses networks too large to store densely; "auto" then skips torch
+        use_torch = _has_torch() and net.num_params <= MAX_DENSE_PARAMS
+    else:
+        use_torch = bool(torch)
     if use_torch:
         from memorize.export import _torch
         _torch()  # raises MissingExtraError naming memorize[torch]
