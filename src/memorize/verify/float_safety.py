@@ -18,7 +18,8 @@ first reason that applies, each established in exact arithmetic:
 
 To find step flips the network is cut after each step layer: step outputs are
 0 or 1, floats that feed the next segment exactly, so the exact activations of
-every step layer cost one exact evaluation in total.
+every step layer cost one exact evaluation in total, run in lockstep with the
+float evaluations (only the current segment's activations are kept).
 
 :func:`minimal_precision` finds the fewest fractional bits ``b`` such that
 rounding every weight and bias to the nearest multiple of ``2^-b`` (ties to
@@ -158,24 +159,32 @@ def _segments(net: Network) -> list[Network]:
 # -- exact and float evaluation by segments -------------------------------------
 
 @dataclass
-class _ExactChain:
-    step_outputs: list[np.ndarray]  # exact 0/1 outputs of each step segment
-    output: np.ndarray  # exact final outputs (object ints) over ``scale``
+class _Lockstep:
+    """The rounded network evaluated exactly and by each float backend, segment by segment."""
+
+    output: np.ndarray  # exact final outputs (ints) over ``scale``
     scale: int
     min_step_margin: Fraction | None
+    floats: list[np.ndarray]  # each backend's float outputs
+    flipped: list[np.ndarray]  # per backend and point: did any step unit differ from the exact?
 
 
-def _exact_chain(segments: list[Network], X: np.ndarray) -> _ExactChain:
-    a, steps, margin = X, [], None
-    for seg in segments:
-        ev = evaluate(seg, a)
+def _lockstep(segments: list[Network], X: np.ndarray, runs) -> _Lockstep:
+    # Only the current segment's activations are held, so deep networks cost no extra memory.
+    exact_in, float_in = X, [X] * len(runs)
+    flipped = [np.zeros(X.shape[0], dtype=bool) for _ in runs]
+    margin = None
+    for k, seg in enumerate(segments):
+        ev = evaluate(seg, exact_in)
         if ev.min_step_margin is not None:
             margin = ev.min_step_margin if margin is None else min(margin, ev.min_step_margin)
-        if seg is segments[-1]:
-            return _ExactChain(steps, ev.outputs[0].astype(object), ev.scale, margin)
-        a = np.stack([o.astype(np.float64) for o in ev.outputs], axis=1)
-        steps.append(a)
-    raise AssertionError("unreachable: segments is never empty")
+        float_in = [run(k, a) for run, a in zip(runs, float_in)]
+        if k < len(segments) - 1:
+            exact_in = np.stack([o.astype(np.float64) for o in ev.outputs], axis=1)
+            for flip, a in zip(flipped, float_in):
+                flip |= np.any(a != exact_in, axis=1)
+    return _Lockstep(ev.outputs[0].astype(object), ev.scale, margin,
+                     [a[:, 0] for a in float_in], flipped)
 
 
 def _numpy_segments(segments, dtype):
@@ -200,17 +209,6 @@ def _torch_segments(segments, dtype):
             parts = [modules[k](x[i:i + size]) for i in range(0, x.shape[0], size)]
         return torch.cat(parts).to(torch.float64).numpy()
     return run
-
-
-def _float_chain(run, n_segments: int, X: np.ndarray, exact: _ExactChain):
-    """Float outputs and, per point, whether any step unit's float output differs from the exact."""
-    a = X
-    flipped = np.zeros(X.shape[0], dtype=bool)
-    for k in range(n_segments):
-        a = run(k, a)
-        if k < n_segments - 1:
-            flipped |= np.any(a != exact.step_outputs[k], axis=1)
-    return a[:, 0], flipped
 
 
 def _equals_exact(f: np.ndarray, out: np.ndarray, scale: int) -> np.ndarray:
@@ -272,9 +270,9 @@ def float_safety(net: Network, X, y, dtypes=("float64", "float32"), torch="auto"
         raise MemorizeError(f"{', '.join(torch_only)} is evaluated with torch only; pass torch=True "
                             "(pip install 'memorize[torch]') or use float64/float32")
 
-    segments = _segments(net)
-    exact = _exact_chain(segments, X)
-    n_memorized = int(np.sum(exact.output == y.astype(object) * exact.scale))
+    exact = evaluate(net, X)
+    out0 = exact.outputs[0].astype(object)
+    n_memorized = int(np.sum(out0 == y.astype(object) * exact.scale))
     sig = [significand_bits(v) for layer in net.layers for v in layer.values + layer.bias]
     report = FloatSafetyReport(
         n_points=int(X.shape[0]), n_memorized=n_memorized, max_bits=net.max_bits,
@@ -285,17 +283,16 @@ def float_safety(net: Network, X, y, dtypes=("float64", "float32"), torch="auto"
         Xr = _round_inputs(X, fmt)
         inputs_inexact = int(np.count_nonzero(Xr != X))
         rsegs = _segments(rounded)
-        rexact = exact if not changed and not inputs_inexact else _exact_chain(rsegs, Xr)
-        repr_wrong = ~np.array([int(a) * exact.scale == int(b) * rexact.scale
-                                for a, b in zip(rexact.output, exact.output)], dtype=bool)
         backends = []
         if fmt.name in _NUMPY_DTYPES:
             backends.append(("numpy", _numpy_segments(rsegs, fmt.name)))
         if use_torch:
-            backends.append(("torch", _torch_segments(segments, fmt.name)))
-        for backend, run in backends:
-            f, flipped = _float_chain(run, len(rsegs), Xr, rexact)
-            wrong = ~_equals_exact(f, exact.output, exact.scale)
+            backends.append(("torch", _torch_segments(_segments(net), fmt.name)))
+        run = _lockstep(rsegs, Xr, [r for _, r in backends])
+        repr_wrong = ~np.array([int(a) * exact.scale == int(b) * run.scale
+                                for a, b in zip(run.output, out0)], dtype=bool)
+        for (backend, _), f, flipped in zip(backends, run.floats, run.flipped):
+            wrong = ~_equals_exact(f, out0, exact.scale)
             rep = wrong & (repr_wrong | bool(overflow))
             step = wrong & ~rep & flipped
             report.results.append(DtypeSafety(
@@ -304,7 +301,7 @@ def float_safety(net: Network, X, y, dtypes=("float64", "float32"), torch="auto"
                 failed_representation=int(rep.sum()), failed_step_flip=int(step.sum()),
                 failed_rounding=int((wrong & ~rep & ~step).sum()),
                 params_inexact=changed, params_overflow=overflow, inputs_inexact=inputs_inexact,
-                min_step_margin=rexact.min_step_margin,
+                min_step_margin=run.min_step_margin,
             ))
     return report
 
