@@ -83,12 +83,14 @@ def significand_bits(value) -> int | None:
     return abs(d[0]).bit_length()
 
 
-def round_to(value, fmt) -> Fraction | None:
+def round_to(value, fmt) -> int | Fraction | None:
     """``value`` rounded to the nearest number of format ``fmt`` (ties to even), exactly.
 
-    Returns the rounded value as an exact ``Fraction``, or ``None`` on overflow.
+    Returns the rounded value exactly (an ``int`` or ``Fraction``), or ``None`` on overflow.
     """
     fmt = get_format(fmt)
+    if isinstance(value, int) and abs(value).bit_length() <= fmt.significand_bits:
+        return value  # the common case of small integer weights, decided without Fractions
     v = Fraction(value)
     d = _dyadic(v)
     if d is not None:

@@ -383,7 +383,8 @@ def minimal_precision(net: Network, X, y, *, max_fractional_bits: int = 4096) ->
 
     fb = [_fractional_bits(v) for layer in net.layers for v in layer.values + layer.bias]
     original = None if None in fb else max(fb, default=0)
-    if not is_memorizing(net, X, y):
+    # quantize(net, original) is net itself, so this probe checks the network as given
+    if not (works(original) if original is not None else is_memorizing(net, X, y)):
         raise DataError("the network does not memorize (X, y) exactly; its precision cannot be reduced")
     lo = -1  # every probed b <= lo fails (-1: none probed)
     if original is not None:
