@@ -165,7 +165,7 @@ def to_torch(network: Network, dtype=None, *, max_params: int = MAX_DENSE_PARAMS
         w = np.zeros((layer.out_dim, layer.in_dim), dtype=np.float64)
         w[layer.rows, layer.cols] = [rounding(v) for v in layer.values]
         b = np.array([rounding(v) for v in layer.bias], dtype=np.float64)
-        linear = torch.nn.Linear(layer.in_dim, layer.out_dim, dtype=dtype)
+        linear = torch.nn.utils.skip_init(torch.nn.Linear, layer.in_dim, layer.out_dim, dtype=dtype)
         # Every rounded value is exact in float64, so the conversion to dtype changes none.
         linear.weight = torch.nn.Parameter(torch.from_numpy(w).to(dtype))
         linear.bias = torch.nn.Parameter(torch.from_numpy(b).to(dtype))
