@@ -16,11 +16,13 @@ formula below are our reference design, ``shared/papers/threshold.md`` §3):
    split by one hyperplane with probability ``>= p``, so
    ``m = ceil(ln(C(n,2)/eta) / -ln(1-p))`` hyperplanes split every pair with
    probability ``>= 1 - eta`` (:func:`first_layer_width`).
-   ``variant="ball"``: ``b_t ~ N(0, R^2)``, ``p = arcsin(delta/(2R))/pi``;
+   ``variant="ball"``: ``b_t ~ N(0, R^2)``, ``p = arcsin(delta/(2R))/pi``,
+   where ``R`` is the data radius rounded up to a power of two (``R = 1``
+   for unit-ball data);
    ``variant="sphere"`` (unit-norm data only): ``b_t = 0``,
    ``p = 2 arcsin(delta/2)/pi``. Weights are Gaussians rounded to the grid
    ``2^-24`` and stored scaled by ``2^24`` (integers; the bias is an integer
-   times ``2^e``, ``2^e >= R``), which leaves every step output unchanged.
+   times ``2^e = R``), which leaves every step output unchanged.
    *Margin*: a hyperplane is kept only if
    ``|<w_t, x_i> + b_t| >= 2^-margin_bits (||w_t||_1 max|x|_inf + |b_t|)`` on
    every point, certified by a float64 evaluation with a rigorous error bound
@@ -29,9 +31,9 @@ formula below are our reference design, ``shared/papers/threshold.md`` §3):
    whole layer is re-drawn.
 2. **Compression** with GF(2) parities: code bit ``l`` is the parity of
    ``r`` random layer-1 bits, computed exactly by the depth-2 gadget of
-   :mod:`.threshold_gadgets`. ``k0 = ceil(log2(C(n,2)/eta))`` rows are drawn,
-   then further rows (kept only if they split a class of equal codes) until
-   the ``k`` code bits are injective on the data.
+   :mod:`.threshold_gadgets`. ``k0 = ceil(log2(C(n,2)/eta))`` random rows
+   are drawn, then targeted rows (see :func:`compress`) until the ``k`` code
+   bits are injective on the data.
 3. **Lift**: the first ``b_g = ceil(log2(n)/2)`` code bits put the points
    into about ``sqrt n`` groups; a *gate* conjunction unit per group fires on
    its members. Random blocks of ``b_f`` of the other code bits are drawn;
@@ -56,33 +58,38 @@ Every pre-activation after layer 1 is an odd integer on every data point;
 the step convention is ``H(z) = 1 iff z >= 0``.
 
 Exact counts (:func:`threshold_counts`), in the quantities recorded in
-``meta["threshold"]``: ``m, k, r`` as above, ``G`` gates with ``b_g`` inputs
-each, ``F`` features with ``F_w`` inputs in all, ``J`` memorization neurons
-with ``J_w`` inputs in all, ``beta = 1`` if the output bias is nonzero;
+``meta["threshold"]``: ``m, k`` as above, ``R1 = sum_l r_l`` and
+``R2 = sum_l r_l^2`` over the parity rows (``= k r`` and ``k r^2`` unless a
+targeted repair row has weight 1), ``G`` gates with ``b_g`` inputs each,
+``F`` features with ``F_w`` inputs in all, ``J`` memorization neurons with
+``J_w`` inputs in all, ``beta = 1`` if the output bias is nonzero;
 ``L' = max(G + F, 1)`` and ``J' = max(J, 1)`` (an all-equal labelling gets
 one constant unit ``H(-1)`` in each of these layers)::
 
     depth          = 6
-    neurons        = m + k (r + 1) + L' + J' + 1
-    nonzero_weights= m d + k (r^2 + r) + G b_g + F_w + J_w + J
-    nonzero_params = nonzero_weights + [m if ball] + k (r + 1) + L' + J' + beta
-    width          = max(m, k r, L', J')
+    neurons        = m + R1 + k + L' + J' + 1
+    nonzero_weights= m d + R2 + R1 + G b_g + F_w + J_w + J
+    nonzero_params = nonzero_weights + [m if ball] + R1 + k + L' + J' + beta
+    width          = max(m, R1, k, L', J')
 
 with ``m = first_layer_width(n, delta, variant, R, eta)`` exactly,
 ``k >= k0``, ``G <= 2^b_g``, ``F <= #non-majority points``,
-``J <= B * G`` (``B`` label bits), ``J_w <= n + J``. Sizes: ``m = O(log n / delta)``,
-``k = O(log n)``, ``r`` defaults to ``ceil(1/(2p))`` (``O(1/delta)``),
-``G, J = O(sqrt n)``; so ``O(log n/delta + log n / delta + sqrt n + n)``
-neurons in the worst case, where the ``F`` features are the only
-``Theta(n)`` term.
+``F <= T 2^b_f`` (``T`` blocks; a feature is a (block, pattern) pair, shared
+across groups), ``J <= B G`` (``B`` label bits), ``J_w <= n + J``. Sizes:
+``m = O(log n / delta)``, ``k = O(log n)``, ``r`` defaults to
+``ceil(1/(8p)) = O(1/delta)``, ``G, J = O(sqrt n)``, ``2^b_f = O(sqrt n)``;
+so ``O(log n / delta + T sqrt n)`` neurons and
+``O(d log n / delta + log n / delta^2 + n)`` weights, ``T`` being the number
+of lift blocks drawn (recorded; ``O(log n)`` in our runs).
 
 Departures from the paper (as far as we know it):
 
-* The ``F`` conjunction features grow like the number of minority points,
-  so our neuron count is ``O~(1/delta + sqrt n)`` plus ``F`` (up to ``n/2``);
-  RSPK's lift reaches ``O~(sqrt n)`` neurons with denser lifted vectors
-  (``O(sqrt n log^2 n)``-dimensional, mechanism not readable). The weights
-  match ``O~(d/delta + n)`` except the flat parities, which cost
+* The lift is our own (RSPK's mechanism is not readable): one-hot
+  conjunction features over ``T`` blocks, ``T 2^b_f = O(T sqrt n)`` of them
+  at most, the ``O(sqrt n log^2 n)`` lifted dimension of Figure 1 when
+  ``T = O(log^2 n)``; ``T`` is not bounded a priori (a completion block
+  ends the search). The weights match ``O~(d/delta + n)`` except the flat
+  parities, which cost
   ``k r^2 = O(log n / delta^2)`` weights (an XOR tree would give ``O(log n/delta)``).
 * Ball variant with Gaussian biases (RSPK may assume unit-norm data).
 * More than two classes via one memorization neuron set per label bit.
@@ -148,8 +155,13 @@ def first_layer_width(n: int, delta: float, *, variant: str = "ball", radius_: f
 
 
 def default_row_weight(m: int, p: float) -> int:
-    """Parity row weight ``r = min(m, ceil(1 / (2p)))``."""
-    return max(1, min(m, math.ceil(1 / (2 * p))))
+    """Parity row weight ``r = min(m, ceil(1 / (8p)))``.
+
+    Tuned on adversarial pairs (n = 10^4, d = 10, delta = 0.1): ``r p ~ 1/8``
+    kept ``k = k0 + 1`` with the fewest neurons and weights (``r = 2, 4``
+    needed ``k = 95, 55``; ``r = 16, 31`` cost more parity weights ``k r^2``).
+    """
+    return max(1, min(m, math.ceil(1 / (8 * p))))
 
 
 def first_layer_lower_bound(delta: float) -> int:
@@ -174,18 +186,18 @@ def great_circle_size(delta: float) -> int:
     return N - (N % 2)
 
 
-def threshold_counts(*, d: int, m: int, k: int, r: int, variant: str, b_g: int, G: int, F: int,
-                     F_w: int, J: int, J_w: int, beta: int, **_ignored) -> dict:
+def threshold_counts(*, d: int, m: int, k: int, R1: int, R2: int, variant: str, b_g: int, G: int,
+                     F: int, F_w: int, J: int, J_w: int, beta: int, **_ignored) -> dict:
     """Exact sizes of :func:`build_threshold` from the quantities in ``meta["threshold"]``."""
     Jp, Lp = max(J, 1), max(G + F, 1)
-    weights = m * d + k * (r * r + r) + G * b_g + F_w + J_w + J
-    biases = (m if variant == "ball" else 0) + k * (r + 1) + Lp + Jp + beta
+    weights = m * d + R2 + R1 + G * b_g + F_w + J_w + J
+    biases = (m if variant == "ball" else 0) + R1 + k + Lp + Jp + beta
     return {
         "depth": 6,
-        "neurons": m + k * (r + 1) + Lp + Jp + 1,
+        "neurons": m + R1 + k + Lp + Jp + 1,
         "nonzero_weights": weights,
         "nonzero_params": weights + biases,
-        "width": max(m, k * r, k, Lp, Jp),
+        "width": max(m, R1, k, Lp, Jp),
     }
 
 
@@ -252,11 +264,19 @@ def _distinct_rows(bits: np.ndarray) -> int:
     return len(np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel()))
 
 
+def bias_exponent(X) -> int:
+    """``e`` with ``2^(e-1) < R <= 2^e`` (``R`` the data radius): biases are ``N(0, 4^e)`` draws."""
+    R = radius(X)
+    if R == 0:
+        return 0
+    mant, e = math.frexp(R)
+    return e - 1 if mant == 0.5 else e
+
+
 def first_layer(X, m: int, *, ball: bool, rng, margin_bits: int) -> FirstLayer:
     """Draw ``m`` hyperplanes meeting the margin whose codes separate all points (Las Vegas)."""
     n, d = X.shape
-    R = radius(X) if n else 1.0
-    b_exp = (math.frexp(R)[1] if R > 0 else 0) - WEIGHT_BITS  # 2^(b_exp + 24) >= R
+    b_exp = bias_exponent(X)
     redrawn = 0
     for draw in range(1, _MAX_LAYER_DRAWS + 1):
         W, b = _draw_hyperplanes(rng, m, d, ball)
@@ -283,26 +303,47 @@ def first_layer(X, m: int, *, ball: bool, rng, margin_bits: int) -> FirstLayer:
 # -- stage 2: parity compression -------------------------------------------------
 
 def compress(codes: np.ndarray, r: int, k0: int, rng) -> list[np.ndarray]:
-    """Supports of ``k >= k0`` parity rows whose parities are injective on the codes."""
+    """Supports of ``k >= k0`` parity rows whose parities are injective on the codes.
+
+    ``k0`` rows are uniformly random ``r``-subsets of the layer-1 bits. While
+    two codes ``z_i = z_j`` still collide, a *targeted* row is added: a random
+    ``r``-subset with one element swapped so that it meets ``D = z_i xor z_j``
+    in an odd number of bits, so it splits that pair (and whatever else it
+    happens to split). When no ``r``-subset meets ``D`` oddly (``D`` is all of
+    the layer or ``r = m``) the row is a single bit of ``D``. Each targeted
+    row makes strictly more classes, so at most ``n - 1`` are added.
+    """
     n, m = codes.shape
     supports: list[np.ndarray] = []
     cls = np.zeros(n, dtype=np.int64)
-    classes = 1
-    budget = 20 * (k0 + 16)
-    for _ in range(budget):
-        if len(supports) >= k0 and classes == n:
-            return supports
-        s = np.sort(rng.choice(m, size=r, replace=False))
+    while True:
+        if len(supports) < k0:
+            s = np.sort(rng.choice(m, size=r, replace=False))
+        else:
+            counts = np.bincount(cls)
+            if counts.max() == 1:
+                return supports
+            i, j = np.flatnonzero(cls == int(np.argmax(counts)))[:2]
+            s = _odd_row(np.flatnonzero(codes[i] != codes[j]), m, r, rng)
         bit = np.logical_xor.reduce(codes[:, s], axis=1)
-        uniq, new_cls = np.unique(cls * 2 + bit, return_inverse=True)
-        if len(supports) < k0 or len(uniq) > classes:
-            supports.append(s)
-            cls, classes = new_cls.reshape(-1), len(uniq)
-    if len(supports) >= k0 and classes == n:
-        return supports
-    raise ConstructionError(
-        f"{budget} parity rows of weight {r} did not make the compressed codes injective; "
-        "raise row_weight")
+        cls = np.unique(cls * 2 + bit, return_inverse=True)[1].reshape(-1)
+        supports.append(s)
+
+
+def _odd_row(D: np.ndarray, m: int, r: int, rng) -> np.ndarray:
+    """A random ``r``-subset of ``range(m)`` meeting ``D`` in an odd number of elements."""
+    s = rng.choice(m, size=r, replace=False)
+    inside = np.isin(s, D)
+    if inside.sum() % 2 == 0:
+        free = np.setdiff1d(np.arange(m), s)
+        free_in, free_out = free[np.isin(free, D)], free[~np.isin(free, D)]
+        if len(free_in) and (~inside).any():  # swap an outside member for a D element
+            s[rng.choice(np.flatnonzero(~inside))] = rng.choice(free_in)
+        elif len(free_out) and inside.any():  # swap a D member for an outside element
+            s[rng.choice(np.flatnonzero(inside))] = rng.choice(free_out)
+        else:
+            s = np.array([rng.choice(D)])
+    return np.sort(s)
 
 
 def parity_bits(codes: np.ndarray, supports: list[np.ndarray]) -> np.ndarray:
@@ -388,7 +429,7 @@ def build_threshold(X, y, *, seed: int | None = 0, variant: str = "ball",
     variant : ``"ball"`` (hyperplanes with Gaussian biases, any data) or
         ``"sphere"`` (homogeneous hyperplanes; unit-norm data only)
     failure_prob : ``eta`` in the layer-1 width and ``k0`` formulas
-    row_weight : parity row weight ``r`` (default ``ceil(1/(2p))``)
+    row_weight : parity row weight ``r`` (default ``ceil(1/(8p))``)
     group_bits : ``b_g`` (default ``ceil(log2(n)/2)``)
     block_bits : ``b_f`` (default ``ceil(log2(n / 2^b_g)) + 2``)
     max_blocks : random lift blocks before the completion block
@@ -421,7 +462,7 @@ def build_threshold(X, y, *, seed: int | None = 0, variant: str = "ball",
             i = int(np.argmax(dev))
             raise DataError(f"variant='sphere' needs unit-norm points, but point {i} has norm "
                             f"{np.linalg.norm(Xu[i]):.12g}; normalize the data or use variant='ball'")
-    R = 1.0 if sphere else (radius(Xu) or 1.0)
+    R = 1.0 if sphere else math.ldexp(1.0, bias_exponent(Xu))
     delta = separation(Xu)
     m = first_layer_width(n, delta, variant=variant, radius_=R, failure_prob=failure_prob)
     if m > max_first_layer:
@@ -458,7 +499,8 @@ def build_threshold(X, y, *, seed: int | None = 0, variant: str = "ball",
     lifted = lift(c, yu, needs, b_g, b_f, max_blocks, rng)
     layers, stats = _assemble(Xu, L1, supports, c, lifted, positive, majority, b_g, B, sphere)
 
-    stats.update(d=d, m=m, k=k, r=r, variant=variant, b_g=b_g, b_f=b_f, k0=k0,
+    stats.update(d=d, m=m, k=k, r=r, R1=sum(len(t) for t in supports),
+                 R2=sum(len(t) ** 2 for t in supports), variant=variant, b_g=b_g, b_f=b_f, k0=k0,
                  blocks=len(lifted.blocks), delta_used=delta, radius_used=R, p=p,
                  margin_bits=margin_bits, layer1_redrawn=L1.redrawn, layer1_draws=L1.layer_draws)
     options = dict(variant=variant, failure_prob=failure_prob, row_weight=row_weight,
