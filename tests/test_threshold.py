@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 from memorize import build, data, dyadic, verify
 from memorize.constructions.threshold import (
     MAX_LABEL_BITS,
+    _odd_row,
+    compress,
+    parity_bits,
     first_layer_lower_bound,
     first_layer_width,
     threshold_counts,
@@ -91,7 +94,7 @@ def check_network(X, y, net):
 
 # -- the construction on generated data ------------------------------------------
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(datasets(n=st.integers(1, 24), d=st.integers(1, 4), num_classes=st.integers(1, 5),
                 kind=st.sampled_from(["ball", "pairs"])),
        st.integers(0, 3))
@@ -100,7 +103,7 @@ def test_ball_variant_memorizes_exactly(dataset, seed):
     check_network(X, y, build(NAME, X, y, seed=seed))
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(datasets(n=st.integers(1, 24), d=st.integers(2, 4), num_classes=st.integers(1, 4),
                 radius=1.0, kind="sphere"))
 def test_sphere_variant_memorizes_exactly(dataset):
@@ -108,7 +111,7 @@ def test_sphere_variant_memorizes_exactly(dataset):
     check_network(X, y, build(NAME, X, y, variant="sphere"))
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(datasets(n=st.integers(150, 300), d=st.integers(3, 6), num_classes=st.sampled_from([2, 7]),
                 delta=0.1, radius=1.0, kind=st.sampled_from(["ball", "pairs"])))
 def test_larger_sets_verify_and_match_counts(dataset):
@@ -231,6 +234,33 @@ def test_group_neuron_gadget():
     ev = verify.evaluate(net, np.array(rows, dtype=float))
     assert [int(v) for v in ev.outputs[0]] == want
     assert ev.min_step_margin == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 30), st.data())
+def test_odd_row_meets_difference_oddly(m, draw):
+    r = draw.draw(st.integers(1, m))
+    D = np.array(sorted(draw.draw(st.sets(st.integers(0, m - 1), min_size=1))))
+    s = _odd_row(D, m, r, np.random.default_rng(draw.draw(st.integers(0, 99))))
+    assert len(set(s.tolist())) == len(s) and s.min() >= 0 and s.max() < m
+    assert len(s) in (r, 1) and np.isin(s, D).sum() % 2 == 1
+    if len(s) != r:  # only when no r-subset meets D oddly
+        assert len(D) == m or r == m
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(2, 40), st.integers(8, 60), st.integers(0, 2**16))
+def test_compression_is_injective_on_close_codes(n, m, seed):
+    # codes differing in one or two bits: random sparse parities rarely split them
+    rng = np.random.default_rng(seed)
+    codes = np.zeros((n, m), dtype=bool)
+    for i in range(1, n):
+        codes[i] = codes[i - 1]
+        codes[i, rng.integers(m, size=rng.integers(1, 3))] ^= True
+    codes = np.unique(codes, axis=0)
+    supports = compress(codes, 3, 4, rng)
+    c = parity_bits(codes, supports)
+    assert len(np.unique(c, axis=0)) == len(codes) and len(supports) >= 4
 
 
 # -- bad input -------------------------------------------------------------------
