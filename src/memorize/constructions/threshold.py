@@ -77,7 +77,7 @@ with ``m = first_layer_width(n, delta, variant, R, eta)`` exactly,
 ``F <= T 2^b_f`` (``T`` blocks; a feature is a (block, pattern) pair, shared
 across groups), ``J <= B G`` (``B`` label bits), ``J_w <= n + J``. Sizes:
 ``m = O(log n / delta)``, ``k = O(log n)``, ``r`` defaults to
-``ceil(1/(8p)) = O(1/delta)``, ``G, J = O(sqrt n)``, ``2^b_f = O(sqrt n)``;
+``max(8, ceil(1/(8p))) = O(1/delta)``, ``G, J = O(sqrt n)``, ``2^b_f = O(sqrt n)``;
 so ``O(log n / delta + T sqrt n)`` neurons and
 ``O(d log n / delta + log n / delta^2 + n)`` weights, ``T`` being the number
 of lift blocks drawn (recorded; ``O(log n)`` in our runs).
@@ -155,13 +155,15 @@ def first_layer_width(n: int, delta: float, *, variant: str = "ball", radius_: f
 
 
 def default_row_weight(m: int, p: float) -> int:
-    """Parity row weight ``r = min(m, ceil(1 / (8p)))``.
+    """Parity row weight ``r = min(m, max(8, ceil(1 / (8p))))``.
 
-    Tuned on adversarial pairs (n = 10^4, d = 10, delta = 0.1): ``r p ~ 1/8``
+    Tuned on n = 10^4, d = 10: at delta = 0.1 (adversarial pairs) ``r p ~ 1/8``
     kept ``k = k0 + 1`` with the fewest neurons and weights (``r = 2, 4``
-    needed ``k = 95, 55``; ``r = 16, 31`` cost more parity weights ``k r^2``).
+    needed ``k = 95, 55``; ``r = 16, 31`` cost more parity weights ``k r^2``);
+    below ``r = 8`` the parities of a few correlated bits group the points
+    unevenly (at delta = 0.4, ``r = 2`` needed 33 lift blocks, ``r = 8`` 6).
     """
-    return max(1, min(m, math.ceil(1 / (8 * p))))
+    return max(1, min(m, max(8, math.ceil(1 / (8 * p)))))
 
 
 def first_layer_lower_bound(delta: float) -> int:
@@ -429,7 +431,7 @@ def build_threshold(X, y, *, seed: int | None = 0, variant: str = "ball",
     variant : ``"ball"`` (hyperplanes with Gaussian biases, any data) or
         ``"sphere"`` (homogeneous hyperplanes; unit-norm data only)
     failure_prob : ``eta`` in the layer-1 width and ``k0`` formulas
-    row_weight : parity row weight ``r`` (default ``ceil(1/(8p))``)
+    row_weight : parity row weight ``r`` (default ``max(8, ceil(1/(8p)))``)
     group_bits : ``b_g`` (default ``ceil(log2(n)/2)``)
     block_bits : ``b_f`` (default ``ceil(log2(n / 2^b_g)) + 2``)
     max_blocks : random lift blocks before the completion block
