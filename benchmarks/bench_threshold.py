@@ -8,7 +8,9 @@ pair (random points are usually farther apart than ``delta``):
 * delta in {0.4, 0.2, 0.1, 0.05} at n = 1e4.
 
 For each: neurons, nonzero weights, depth, build time and exact verification
-time, and the fitted log-log slopes of neurons vs n and vs 1/delta. The
+time, and the fitted log-log slopes of neurons vs n and vs 1/delta. Columns
+``m, k, r, groups, features, mem, blocks`` are the construction's recorded
+quantities; ``upper`` = lift + memorization + output neurons. The
 "baum" column is Baum's (1988) one-hidden-layer count as a *formula*
 (``2 * sum over non-background classes c of ceil(n_c / d)`` hidden units,
 background = the most frequent class), not a built network.
@@ -64,7 +66,7 @@ def run(n: int, delta: float, d: int, seed: int, verify_max: int) -> dict:
         "weights": sum(len(L.values) for L in net.layers),
         "params": net.nonzero_params, "depth": net.depth,
         "m": s["m"], "k": s["k"], "r": s["r"], "groups": s["G"], "features": s["F"],
-        "mem": s["J"], "blocks": s["blocks"],
+        "mem": s["J"], "blocks": s["blocks"], "upper": s["G"] + s["F"] + s["J"] + 1,
         "build_s": round(t_build, 2), "verify_s": None, "ok": None,
         "baum": baum_hidden_units(y, d),
     }
@@ -101,11 +103,15 @@ def main(argv=None):
     by_d = rows[len(args.ns):]
     if len(by_n) > 1:
         print(f"slope of neurons vs n (delta 0.1): {slope([r['n'] for r in by_n], [r['neurons'] for r in by_n]):.3f}"
-              f"; of weights vs n: {slope([r['n'] for r in by_n], [r['weights'] for r in by_n]):.3f}")
+              f"; of weights vs n: {slope([r['n'] for r in by_n], [r['weights'] for r in by_n]):.3f}"
+              f"; of the lift+memorization+output neurons vs n: "
+              f"{slope([r['n'] for r in by_n], [r['upper'] for r in by_n]):.3f}")
     if len(by_d) > 1:
         inv = [1 / r["sep"] for r in by_d]
         print(f"slope of neurons vs 1/delta (n {int(args.n_delta)}): {slope(inv, [r['neurons'] for r in by_d]):.3f}"
               f"; of layer-1 width m: {slope(inv, [r['m'] for r in by_d]):.3f}"
+              f"; of layers 1-3 (m + k(r+1)): "
+              f"{slope(inv, [r['m'] + r['k'] * (r['r'] + 1) for r in by_d]):.3f}"
               f"; of weights: {slope(inv, [r['weights'] for r in by_d]):.3f}")
     if args.csv:
         with open(args.csv, "w", newline="") as fh:

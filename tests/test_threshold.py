@@ -290,3 +290,14 @@ def test_bad_inputs():
         build(NAME, X, y, max_first_layer=10)
     with pytest.raises(DataError):
         build(NAME, np.zeros((2, 2)), [0, 1])
+
+
+def test_save_load_round_trip(tmp_path):
+    from memorize import formats
+
+    X, y = data.random_separated(40, 3, 0.1, num_classes=3, seed=3)
+    net = build(NAME, X, y, variant="ball")
+    formats.save(net, tmp_path / "thr.json")
+    back = formats.load(tmp_path / "thr.json")
+    assert back == net and verify.is_memorizing(back, X, y)
+    assert back.meta["threshold"]["m"] == net.meta["threshold"]["m"]
