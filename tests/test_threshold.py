@@ -288,6 +288,11 @@ def test_bad_inputs():
         build(NAME, close, [0, 1])
     with pytest.raises(ConstructionError, match="max_first_layer"):
         build(NAME, X, y, max_first_layer=10)
+    line = np.arange(50_000, dtype=float)[:, None] / 50_000  # n m > 2^31 code bits
+    with pytest.raises(ConstructionError, match="code matrix"):
+        build(NAME, line, np.arange(50_000) % 2, max_first_layer=10**9)
+    with pytest.raises(ConstructionError, match="max_blocks"):
+        build(NAME, X, y, max_blocks=-1)
     with pytest.raises(DataError):
         build(NAME, np.zeros((2, 2)), [0, 1])
 

@@ -132,6 +132,7 @@ VARIANTS = ("ball", "sphere")
 WEIGHT_BITS = 24  # layer-1 Gaussians are rounded to multiples of 2^-WEIGHT_BITS
 SPHERE_TOL = 1e-9  # the sphere variant accepts | ||x|| - 1 | <= SPHERE_TOL
 MAX_LABEL_BITS = 20  # labels 0 .. 2^20 - 1
+MAX_CODE_BITS = 1 << 31  # refuse when the n x m layer-1 code matrix would exceed 2 GiB
 _MAX_LAYER_DRAWS = 20
 _CHUNK = 1 << 22  # float values per layer-1 evaluation chunk
 
@@ -437,6 +438,7 @@ def build_threshold(X, y, *, seed: int | None = 0, variant: str = "ball",
     max_blocks : random lift blocks before the completion block
     margin_bits : layer-1 margin threshold ``2^-margin_bits`` (relative)
     max_first_layer : refuse when the layer-1 width ``m`` would exceed this
+        (also refused: ``n m > 2^31``, the code matrix the builder holds)
 
     Raises
     ------
@@ -444,7 +446,7 @@ def build_threshold(X, y, *, seed: int | None = 0, variant: str = "ball",
         malformed data, a point repeated with different labels, labels
         ``>= 2^20``, or (sphere variant) a point off the unit sphere.
     ConstructionError
-        bad options, or ``delta`` so small that ``m > max_first_layer``.
+        bad options, or ``delta`` so small that ``m > max_first_layer`` or ``n m > 2^31``.
     """
     if variant not in VARIANTS:
         raise ConstructionError(f"variant must be one of {VARIANTS}, got {variant!r}")
@@ -472,6 +474,13 @@ def build_threshold(X, y, *, seed: int | None = 0, variant: str = "ball",
             f"separation delta = {delta:.3g} (radius {R:.3g}) needs m = {m} first-layer hyperplanes, "
             f"above max_first_layer = {max_first_layer}; raise max_first_layer or use "
             "better separated data")
+    if n * m > MAX_CODE_BITS:
+        raise ConstructionError(
+            f"n = {n} points with m = {m} first-layer hyperplanes make an n x m code matrix of "
+            f"{n * m} bits, above the 2^31 this construction holds in memory; use fewer points "
+            "or better separated data")
+    if max_blocks < 0:
+        raise ConstructionError(f"max_blocks must be >= 0, got {max_blocks!r}")
     rng = np.random.default_rng(seed)
     p = separation_probability(delta, variant, R)
     r = default_row_weight(m, p) if row_weight is None else int(row_weight)
