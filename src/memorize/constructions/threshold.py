@@ -15,7 +15,9 @@ formula below are our reference design, ``shared/papers/threshold.md`` §3):
    every point a distinct binary code. A pair at distance ``>= delta`` is
    split by one hyperplane with probability ``>= p``, so
    ``m = ceil(ln(C(n,2)/eta) / -ln(1-p))`` hyperplanes split every pair with
-   probability ``>= 1 - eta`` (:func:`first_layer_width`).
+   probability ``>= 1 - eta`` (:func:`first_layer_width`). Here ``delta`` is
+   the measured separation of the deduplicated data (floats: it only sizes
+   ``m``; the distinctness of the codes is checked exactly).
    ``variant="ball"``: ``b_t ~ N(0, R^2)``, ``p = arcsin(delta/(2R))/pi``,
    where ``R`` is the data radius rounded up to a power of two (``R = 1``
    for unit-ball data);
@@ -40,10 +42,10 @@ formula below are our reference design, ``shared/papers/threshold.md`` §3):
    a point gets the conjunction unit of its pattern on a block (a
    *feature*) once no member of its group with another label shares that
    pattern. A final block of all the other code bits always succeeds (codes
-   are distinct). Only used features are built. Within a group the
-   features of the positives fire on exactly the points of their own label:
-   the lifted vectors of a group restricted to its features are linearly
-   independent, the property RSPK's lift provides.
+   are distinct). Only used features are built. Within a group a positive's
+   feature fires on it and only on members of its own label, so the
+   positives' features separate each group's labels linearly: the role of
+   the linear independence RSPK's lift provides.
 4. **Memorization**: per label bit ``b`` and group ``j`` with a positive,
    one neuron ``H(2 sum_f u_f + 2M gate_j - 2M - 1)`` (``M`` = number of
    blocks its features come from), or the gate itself when the whole group
@@ -92,9 +94,11 @@ Departures from the paper (as far as we know it):
   parities, which cost
   ``k r^2 = O(log n / delta^2)`` weights (an XOR tree would give ``O(log n/delta)``).
 * Ball variant with Gaussian biases (RSPK may assume unit-norm data).
-* More than two classes via one memorization neuron set per label bit.
-* Layer 1 is dyadic (integers after scaling), margin-checked and
-  Las Vegas: the builder never returns an unverified network.
+* More than two classes via one memorization neuron set per label bit and
+  an identity (linear) output unit; binary labels keep a threshold output.
+* Layer 1 is dyadic (integers after scaling) and margin-checked; every
+  random step (codes distinct, parities injective, features private) is
+  checked exactly and repaired, and the rest holds by construction.
 
 Lower bound (:func:`first_layer_lower_bound`): the output depends on ``x``
 only through its layer-1 code, so alternating labels on
