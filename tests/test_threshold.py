@@ -77,8 +77,13 @@ def check_network(X, y, net):
     assert net.nonzero_params == c["nonzero_params"]
     assert sum(len(L.values) for L in net.layers) == c["nonzero_weights"]
     assert net.width == c["width"]
-    assert s["m"] == first_layer_width(len(Xu), data.separation(Xu), variant=s["variant"],
-                                       radius_=s["radius_used"], failure_prob=0.01)
+    R = s["radius_used"]
+    # R: the data radius rounded up to a power of two (1 for the sphere variant)
+    assert math.log2(R) == int(math.log2(R))
+    assert R == 1 if s["variant"] == "sphere" else (0.5 < data.radius(Xu / R) <= 1
+                                                     or not Xu.any())
+    assert s["m"] == first_layer_width(len(Xu), data.separation(Xu / R), variant=s["variant"],
+                                       failure_prob=0.01)
     assert s["k"] >= s["k0"] == max(1, math.ceil(math.log2(max(1, len(Xu) * (len(Xu) - 1) // 2)
                                                            / 0.01)))
     # layer 1: exact dyadic weights, every |w.x + b| above the documented margin threshold
@@ -98,7 +103,7 @@ def check_network(X, y, net):
 
 # -- the construction on generated data ------------------------------------------
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(datasets(n=st.integers(1, 24), d=st.integers(1, 4), num_classes=st.integers(1, 5),
                 kind=st.sampled_from(["ball", "pairs"])),
        st.integers(0, 3))
@@ -107,7 +112,7 @@ def test_ball_variant_memorizes_exactly(dataset, seed):
     check_network(X, y, build(NAME, X, y, seed=seed))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(datasets(n=st.integers(1, 24), d=st.integers(2, 4), num_classes=st.integers(1, 4),
                 radius=1.0, kind="sphere"))
 def test_sphere_variant_memorizes_exactly(dataset):
@@ -141,6 +146,14 @@ def test_repeated_points_and_constant_labels():
         net = build(NAME, X, yc)
         check_network(X, yc, net)
         assert net.meta["threshold"]["J"] == 0
+
+
+@pytest.mark.parametrize("scale", [2.0 ** -600, 2.0 ** -10, 2.0 ** 600])
+def test_ball_variant_is_scale_invariant(scale):
+    X, y = data.adversarial_pairs(30, 3, 0.1, num_classes=3, seed=7)
+    net = build(NAME, X * scale, y)
+    check_network(X * scale, y, net)
+    assert net.meta["threshold"]["m"] == build(NAME, X, y).meta["threshold"]["m"]
 
 
 def test_seed_is_deterministic():

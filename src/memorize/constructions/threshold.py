@@ -74,7 +74,7 @@ one constant unit ``H(-1)`` in each of these layers)::
     nonzero_params = nonzero_weights + [m if ball] + R1 + k + L' + J' + beta
     width          = max(m, R1, k, L', J')
 
-with ``m = first_layer_width(n, delta, variant, R, eta)`` exactly,
+with ``m = first_layer_width(n, delta / R, variant, 1, eta)`` exactly,
 ``k >= k0``, ``G <= 2^b_g``, ``F <= #non-majority points``,
 ``F <= T 2^b_f`` (``T`` blocks; a feature is a (block, pattern) pair, shared
 across groups), ``J <= B G`` (``B`` label bits), ``J_w <= n + J``. Sizes:
@@ -242,8 +242,9 @@ def _certified_signs(X, W, b_mant, b_exp, margin_bits):
     """Signs of ``W x + b`` on every point, and which hyperplanes meet the margin (certified).
 
     The float64 value ``z`` of ``sum_j w_j x_j + b`` is within
-    ``(d + 3) 2^-51 * (sum_j |w_j x_j| + |b|)`` of the exact value (``gamma_{d+1}``
-    with room for the rounding of the bound itself), whatever the summation
+    ``(d + 3) 2^-51 * (sum_j |w_j x_j| + |b|) + (d + 3) 2^-1074`` of the exact
+    value (``gamma_{d+1}`` with room for the rounding of the bound itself,
+    plus the absolute error of subnormal results), whatever the summation
     order. A hyperplane passes when ``|z| - err`` exceeds the margin threshold
     on every point; then every sign is exact.
     """
@@ -260,7 +261,8 @@ def _certified_signs(X, W, b_mant, b_exp, margin_bits):
     for lo in range(0, len(W), step):
         hi = min(len(W), lo + step)
         z = X @ Wf[lo:hi].T + bf[lo:hi]
-        err = (absX @ np.abs(Wf[lo:hi]).T + np.abs(bf[lo:hi])) * ((d + 3) * 2.0 ** -51)
+        err = (absX @ np.abs(Wf[lo:hi]).T + np.abs(bf[lo:hi])) * ((d + 3) * 2.0 ** -51) \
+            + (d + 3) * 2.0 ** -1074  # underflow: each rounding also errs by <= 2^-1075 absolutely
         ok[lo:hi] = ((np.abs(z) - err) >= thr[lo:hi]).all(axis=0)
         signs[:, lo:hi] = z >= 0
     return signs, ok
@@ -273,11 +275,12 @@ def _distinct_rows(bits: np.ndarray) -> int:
 
 def bias_exponent(X) -> int:
     """``e`` with ``2^(e-1) < R <= 2^e`` (``R`` the data radius): biases are ``N(0, 4^e)`` draws."""
-    R = radius(X)
-    if R == 0:
+    top = float(np.abs(X).max()) if X.size else 0.0
+    if top == 0:
         return 0
-    mant, e = math.frexp(R)
-    return e - 1 if mant == 0.5 else e
+    e0 = math.frexp(top)[1]  # radius of the data scaled by 2^-e0 (exact), free of under/overflow
+    mant, e = math.frexp(radius(np.ldexp(X, -e0)))
+    return e0 + (e - 1 if mant == 0.5 else e)
 
 
 def first_layer(X, m: int, *, ball: bool, rng, margin_bits: int) -> FirstLayer:
@@ -470,9 +473,16 @@ def build_threshold(X, y, *, seed: int | None = 0, variant: str = "ball",
             i = int(np.argmax(dev))
             raise DataError(f"variant='sphere' needs unit-norm points, but point {i} has norm "
                             f"{np.linalg.norm(Xu[i]):.12g}; normalize the data or use variant='ball'")
-    R = 1.0 if sphere else math.ldexp(1.0, bias_exponent(Xu))
-    delta = separation(Xu)
-    m = first_layer_width(n, delta, variant=variant, radius_=R, failure_prob=failure_prob)
+    e = 0 if sphere else bias_exponent(Xu)
+    R = math.ldexp(1.0, e)
+    # delta / R, measured on the data scaled by 2^-e (exact), which avoids the
+    # under- and overflow of squared distances for tiny or huge coordinates.
+    delta_rel = separation(np.ldexp(Xu, -e))
+    if not (delta_rel > 0 and math.isfinite(delta_rel)) and n > 1:
+        raise ConstructionError(
+            f"could not measure the separation of the data (got {delta_rel}); rescale the data")
+    delta = delta_rel * R
+    m = first_layer_width(n, delta_rel, variant=variant, failure_prob=failure_prob)
     if m > max_first_layer:
         raise ConstructionError(
             f"separation delta = {delta:.3g} (radius {R:.3g}) needs m = {m} first-layer hyperplanes, "
@@ -486,7 +496,7 @@ def build_threshold(X, y, *, seed: int | None = 0, variant: str = "ball",
     if max_blocks < 0:
         raise ConstructionError(f"max_blocks must be >= 0, got {max_blocks!r}")
     rng = np.random.default_rng(seed)
-    p = separation_probability(delta, variant, R)
+    p = separation_probability(delta_rel, variant)
     r = default_row_weight(m, p) if row_weight is None else int(row_weight)
     if not (1 <= r <= m):
         raise ConstructionError(f"row_weight must be in 1..m = {m}, got {row_weight!r}")
@@ -516,7 +526,8 @@ def build_threshold(X, y, *, seed: int | None = 0, variant: str = "ball",
 
     stats.update(d=d, m=m, k=k, r=r, R1=sum(len(t) for t in supports),
                  R2=sum(len(t) ** 2 for t in supports), variant=variant, b_g=b_g, b_f=b_f, k0=k0,
-                 blocks=len(lifted.blocks), delta_used=delta, radius_used=R, p=p,
+                 blocks=len(lifted.blocks), delta_used=delta, delta_rel=delta_rel,
+                 radius_used=R, p=p,
                  margin_bits=margin_bits, layer1_redrawn=L1.redrawn, layer1_draws=L1.layer_draws)
     options = dict(variant=variant, failure_prob=failure_prob, row_weight=row_weight,
                    group_bits=group_bits, block_bits=block_bits, max_blocks=max_blocks,
