@@ -136,6 +136,21 @@ def test_larger_sets_verify_and_match_counts(dataset):
     assert s["J"] <= s["label_bits"] * s["G"]
 
 
+@settings(max_examples=30, deadline=None)
+@given(datasets(n=st.integers(2, 40), d=st.integers(1, 3), num_classes=st.integers(2, 6),
+                kind=st.sampled_from(["ball", "pairs"])),
+       st.integers(0, 6), st.integers(1, 6), st.integers(0, 3), st.integers(1, 3))
+def test_options_keep_exactness(dataset, group_bits, block_bits, max_blocks, row_weight):
+    # max_blocks = 0 forces the completion block; group_bits = 0 makes one group
+    X, y = dataset
+    net = build(NAME, X, y, group_bits=group_bits, block_bits=block_bits,
+                max_blocks=max_blocks, row_weight=row_weight)
+    check_network(X, y, net)
+    s = net.meta["threshold"]
+    assert s["r"] == row_weight and s["b_g"] == min(group_bits, s["k"])
+    assert s["blocks"] <= max_blocks + 1
+
+
 def test_repeated_points_and_constant_labels():
     X, y = data.random_separated(30, 3, 0.1, seed=4)
     Xr, yr = np.vstack([X, X[:5]]), np.concatenate([y, y[:5]])
