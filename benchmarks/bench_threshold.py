@@ -102,17 +102,17 @@ def main(argv=None):
     by_n = rows[:len(args.ns)]
     by_d = rows[len(args.ns):]
     if len(by_n) > 1:
-        print(f"slope of neurons vs n (delta 0.1): {slope([r['n'] for r in by_n], [r['neurons'] for r in by_n]):.3f}"
-              f"; of weights vs n: {slope([r['n'] for r in by_n], [r['weights'] for r in by_n]):.3f}"
-              f"; of the lift+memorization+output neurons vs n: "
-              f"{slope([r['n'] for r in by_n], [r['upper'] for r in by_n]):.3f}")
+        ns = [r["n"] for r in by_n]
+        print(f"slope vs n (delta 0.1): neurons {slope(ns, [r['neurons'] for r in by_n]):.3f}, "
+              f"weights {slope(ns, [r['weights'] for r in by_n]):.3f}, "
+              f"lift+memorization+output neurons {slope(ns, [r['upper'] for r in by_n]):.3f}")
     if len(by_d) > 1:
         inv = [1 / r["sep"] for r in by_d]
-        print(f"slope of neurons vs 1/delta (n {int(args.n_delta)}): {slope(inv, [r['neurons'] for r in by_d]):.3f}"
-              f"; of layer-1 width m: {slope(inv, [r['m'] for r in by_d]):.3f}"
-              f"; of layers 1-3 (m + k(r+1)): "
-              f"{slope(inv, [r['m'] + r['k'] * (r['r'] + 1) for r in by_d]):.3f}"
-              f"; of weights: {slope(inv, [r['weights'] for r in by_d]):.3f}")
+        print(f"slope vs 1/delta (n {int(args.n_delta)}): "
+              f"neurons {slope(inv, [r['neurons'] for r in by_d]):.3f}, "
+              f"layer-1 width m {slope(inv, [r['m'] for r in by_d]):.3f}, "
+              f"layers 1-3 (m + k(r+1)) {slope(inv, [r['m'] + r['k'] * (r['r'] + 1) for r in by_d]):.3f}, "
+              f"weights {slope(inv, [r['weights'] for r in by_d]):.3f}")
     if args.csv:
         with open(args.csv, "w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=keys)

@@ -106,7 +106,8 @@ only through its layer-1 code, so alternating labels on
 ``delta`` (:func:`memorize.data.great_circle`) force ``floor(N/2)`` layer-1
 units (``ceil(N/2)`` for the even ``N`` the instance uses): ``~ pi/(2 delta)``.
 Against it, ``m <= c ln(C(n,2)/eta) (L + 1) + 1`` with ``c = 1`` (sphere) or
-``2`` (ball, ``R = 1``), since ``-ln(1-p) >= p`` and ``L + 1 >= pi/(2 arcsin(delta/2))``.
+``2R`` (ball; ``R = 1`` for the unit circle), since ``-ln(1-p) >= p`` and
+``L + 1 >= pi/(2 arcsin(delta/2))``.
 """
 
 from __future__ import annotations
@@ -188,7 +189,7 @@ def first_layer_lower_bound(delta: float) -> int:
 
 
 def great_circle_size(delta: float) -> int:
-    """Even number of points of the great-circle instance: ``N`` or ``N - 1``, ``N = floor(pi/arcsin(delta/2))``."""
+    """Points of the great-circle instance: the even one of ``N, N - 1``, ``N = floor(pi/arcsin(delta/2))``."""
     N = math.floor(math.pi / math.asin(delta / 2))
     return N - (N % 2)
 
@@ -595,7 +596,8 @@ def _assemble(Xu, L1: FirstLayer, supports, c, lifted: Lift, positive, majority,
         out = Layer.from_rows(len(mem_rows), [({j: 2 * sign for j in range(J)}, -sign)], "step")
         beta = 1
     else:
-        weights = {j: (-(1 << b) if majority[b] else (1 << b)) for j, (b, _, _, _) in enumerate(neurons)}
+        weights = {j: (-(1 << b) if majority[b] else (1 << b))
+                   for j, (b, _, _, _) in enumerate(neurons)}
         bias = sum(1 << b for b in range(B) if majority[b])
         out = Layer.from_rows(len(mem_rows), [(weights, bias)], "identity")
         beta = int(bias != 0)
