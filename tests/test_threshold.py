@@ -239,7 +239,7 @@ def test_parity_gadget_exact_on_all_inputs(r):
     ev = verify.evaluate(net, inputs)
     assert [int(v) for v in ev.outputs[0]] == [int(x.sum()) % 2 for x in inputs]
     assert ev.min_step_margin == 1  # odd pre-activations: margin exactly 1
-    assert net.neurons == r + 2 - 1 and sum(len(L.values) for L in net.layers) == r * r + r
+    assert net.neurons == r + 1 and sum(len(L.values) for L in net.layers) == r * r + r
 
 
 @pytest.mark.parametrize("width", [1, 2, 3, 4])
