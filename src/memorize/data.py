@@ -247,3 +247,29 @@ def adversarial_pairs(n, d, delta, *, num_classes=2, radius=1.0, seed=None):
         same = y[1::2] == y[0::2][: len(y[1::2])]
         y[1::2][same] = (y[1::2][same] + 1) % num_classes
     return X, y
+
+
+def great_circle(delta, *, d=2, seed=None):
+    """Alternating labels on a great circle at spacing ``delta``: the first-layer lower-bound instance.
+
+    ``N = floor(pi / arcsin(delta/2))`` is the most points a circle holds at
+    consecutive chord ``>= delta``; the instance keeps the largest even
+    number ``N' <= N`` of them (alternating labels need an even cycle) at
+    angles ``phi_0 + k theta``, ``theta = 2 arcsin(delta/2)``, so consecutive
+    chords are ``delta`` (up to rounding) and the closing gap is
+    ``>= delta``. Points are unit vectors in the first two coordinates of
+    ``R^d``, labels ``k mod 2``; ``seed`` draws the start angle ``phi_0``.
+    A hyperplane meets the circle in at most two points, so any threshold
+    network memorizing it has ``>= N'/2`` first-layer units.
+    """
+    if not (np.isfinite(delta) and 0 < delta <= 2):
+        raise DataError(f"delta must be in (0, 2] for points on the unit circle, got {delta!r}")
+    if int(d) != d or d < 2:
+        raise DataError(f"d must be an integer >= 2 to hold a circle, got {d!r}")
+    theta = 2 * np.arcsin(delta / 2)
+    N = int(np.floor(np.pi / np.arcsin(delta / 2)))
+    N -= N % 2
+    phi = _rng(seed).uniform(0, 2 * np.pi) + theta * np.arange(N)
+    X = np.zeros((N, int(d)))
+    X[:, 0], X[:, 1] = np.cos(phi), np.sin(phi)
+    return X, (np.arange(N) % 2).astype(np.int64)
