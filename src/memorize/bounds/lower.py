@@ -156,3 +156,8 @@ def first_layer_threshold(n: int, dim: int, sep: float, rad: float) -> int:
     while m > 2 and 2 * rad * math.sin(math.pi / m) < sep:
         m -= 1
     return min(n, m) // 2
+
+
+def log2_values(bits: int) -> float:
+    """:data:`LOG2_VALUES` at ``B = bits``: log2 of how many parameters of that size exist."""
+    return _log2_values(bits)
