@@ -46,11 +46,11 @@ FIGURES = ("params", "depth", "bits", "threshold")
 THRESHOLD_CONSTRUCTIONS = ("threshold_sublinear", "threshold_one_hidden")
 
 # Sweep settings: (quick, full).
-_SIZES = ([32, 64, 128, 256], [64, 128, 256, 512, 1024, 2048, 4096])
-_BUDGET_S = (10.0, 600.0)       # per construction and sweep: stop growing N after this
+_SIZES = ([32, 64, 128, 256, 512, 1024], [64, 128, 256, 512, 1024, 2048, 4096, 8192])
+_BUDGET_S = (8.0, 600.0)  # per construction and sweep: stop growing the sweep after this
 _DEPTH_N = (256, 2048)
 _DEPTHS = ([8, 12, 16, 24, 32, 48, 64], [8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256])
-_INV_DELTAS = ([4, 8, 16, 32], [4, 8, 16, 32, 64, 128])
+_INV_DELTAS = ([4, 8, 16, 32], [8, 16, 32, 64, 128])
 _THRESHOLD_N = (64, 256)
 _DIM, _CLASSES, _SEP = 4, 2, 1e-3
 _PARAM_BITS = 64  # the information bound on parameters is drawn for parameters of this many bits
@@ -163,9 +163,10 @@ def _sweep_sizes(q, say, cache):
         return cache["sizes"]
     rows, skipped = [], []
     for name in available():
-        spent = 0.0
+        spent, last, growth = 0.0, 0.0, 2.0
         for n in _SIZES[q]:
-            if spent > _BUDGET_S[q]:
+            # Sizes double; expect the next run to grow as the last one did (at least 2x).
+            if spent + last * growth > _BUDGET_S[q]:
                 break
             X, y = data.random_separated(n, _DIM, _SEP, num_classes=_CLASSES, seed=n)
             start = time.perf_counter()
@@ -174,7 +175,9 @@ def _sweep_sizes(q, say, cache):
             except MemorizeError as exc:
                 skipped.append((name, f"N={n}: {exc}"))
                 break
-            spent += time.perf_counter() - start
+            cost = time.perf_counter() - start
+            growth = max(2.0, cost / last) if last > 0.05 else 2.0
+            spent, last = spent + cost, cost
     cache["sizes"] = (rows, skipped)
     return rows, skipped
 
@@ -188,8 +191,9 @@ def _sweep_depth(q, say, cache):
     n = _DEPTH_N[q]
     X, y = data.random_separated(n, _DIM, _SEP, num_classes=_CLASSES, seed=n)
     rows, skipped = [], []
+    start = time.perf_counter()
     for depth in _DEPTHS[q]:
-        if depth * depth > 4 * n:
+        if depth * depth > 4 * n or time.perf_counter() - start > _BUDGET_S[q]:
             break
         try:
             rows.append(_measure(name, X, y, say, "depth", depth, depth=depth))
@@ -202,18 +206,24 @@ def _sweep_threshold(q, say, cache):
     names = [c for c in THRESHOLD_CONSTRUCTIONS if c in available()]
     skipped = [(c, "not registered") for c in THRESHOLD_CONSTRUCTIONS if c not in names]
     rows = []
-    dim = 8
+    dim = 16  # room for pairs at distance 1/4 with centres 3/4 apart in the unit ball
     for name in names:
         n = _THRESHOLD_N[q]
+        start = time.perf_counter()
         for inv in _INV_DELTAS[q]:
-            X, y = data.adversarial_pairs(n, dim, 1.0 / inv, seed=int(inv * 10))
+            if time.perf_counter() - start > _BUDGET_S[q]:
+                break
             try:
+                X, y = data.adversarial_pairs(n, dim, 1.0 / inv, seed=int(inv * 10))
                 rows.append(_measure(name, X, y, say, "inv_delta", inv))
             except MemorizeError as exc:
                 skipped.append((name, f"1/delta={inv}: {exc}"))
+        start = time.perf_counter()
         for n in _SIZES[q]:
-            X, y = data.adversarial_pairs(n, dim, 0.1, seed=n)
+            if time.perf_counter() - start > _BUDGET_S[q]:
+                break
             try:
+                X, y = data.adversarial_pairs(n, dim, 0.1, seed=n)
                 rows.append(_measure(name, X, y, say, "N", n))
             except MemorizeError as exc:
                 skipped.append((name, f"N={n}: {exc}"))
