@@ -151,10 +151,8 @@ def first_layer_threshold(n: int, dim: int, sep: float, rad: float) -> int:
     argument does not apply)."""
     if dim < 2 or n < 2 or not sep > 0 or not rad > 0 or sep > 2 * rad:
         return 0
-    m = int(math.floor(math.pi / math.asin(sep / (2 * rad))))
-    # The floor of a float quotient can be off by one at exact values; check the chord.
-    while m > 2 and 2 * rad * math.sin(math.pi / m) < sep:
-        m -= 1
+    # Exact: floats would put pi / asin(1/2) at 5.999...; sympy keeps it at 6.
+    m = int(CIRCLE_POINTS.subs({delta: sp.Rational(sep), r: sp.Rational(rad)}))
     return min(n, m) // 2
 
 

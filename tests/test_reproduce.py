@@ -1,0 +1,36 @@
+"""The quick reproduction: figures and tables written, every built network verified."""
+
+import csv
+
+import pytest
+
+from memorize.errors import MemorizeError
+from memorize.reproduce import FIGURES, reproduce
+
+pytest.importorskip("matplotlib")
+
+
+def test_quick_reproduction_writes_verified_tables_and_figures(tmp_path):
+    messages = []
+    result = reproduce(["params", "bits", "depth"], out=tmp_path, quick=True, progress=messages.append)
+    assert messages
+    for name in ("params", "bits"):
+        rows = result["rows"][name]
+        assert rows and all(row["verified"] for row in rows)
+        with open(result["tables"][name]) as fh:
+            table = list(csv.DictReader(fh))
+        assert len(table) == len(rows)
+        for path in result["figures"][name]:
+            assert path.exists() and path.stat().st_size > 1000
+        assert {p.suffix for p in result["figures"][name]} == {".png", ".pdf"}
+    # Every construction on the branch took part, and the two-layer net grows linearly.
+    assert {"relu_two_layer", "relu_bubeck", "relu_three_layer"} <= {r["construction"] for r in result["rows"]["params"]}
+    assert result["slopes"]["params"]["relu_two_layer"] == pytest.approx(1.0, abs=0.05)
+    # The depth figure either ran or says why not.
+    assert result["rows"]["depth"] or any(f == "depth" for f, _, _ in result["skipped"])
+
+
+def test_unknown_figure_is_an_error(tmp_path):
+    with pytest.raises(MemorizeError, match="unknown figure"):
+        reproduce(["nope"], out=tmp_path)
+    assert "params" in FIGURES
