@@ -86,7 +86,9 @@ def build_bubeck(X, y, *, seed: int | None = 0) -> Network:
     (``|s| >= 1``: all four arguments have one sign). The output is
     ``f = sum_G g_G``. This is the paper's gadget with ``epsilon = 1/2`` in the
     integer units of ``s`` and ``delta' = 1/lam`` folded into the hidden
-    weights, so the output weights are ``+-1``.
+    weights. Each group's four rows are then multiplied by ``k = 2D`` (``D``
+    the common denominator of ``t``), which makes every hidden weight and
+    bias an integer; the group's output weights are ``+-1/k``.
 
     General position is not assumed, it is checked: a group whose points lie
     on a common lower-dimensional flat with labels no affine map fits, or
@@ -137,11 +139,14 @@ def build_bubeck(X, y, *, seed: int | None = 0) -> Network:
         while lam < 2 * t_max:
             lam *= 2
         groups += 1
+        # Scaling a group's four rows by k = 2 den makes them integer (relu(k z) = k relu(z));
+        # the output weights +-1/k undo it.
+        k = 2 * den
         for half_sign, with_t, sign in ((1, True, 1), (1, False, -1), (-1, True, -1), (-1, False, 1)):
-            weights = {j: lam * scale * w[j] + (scale * u[j] if with_t else 0) for j in range(d)}
-            bias = -lam * beta + Fraction(half_sign * lam, 2) + (v0 if with_t else 0)
+            weights = {j: k * (lam * scale * w[j] + (scale * u[j] if with_t else 0)) for j in range(d)}
+            bias = k * (-lam * beta + Fraction(half_sign * lam, 2) + (v0 if with_t else 0))
             rows.append((weights, bias))
-            out.append(sign)
+            out.append(Fraction(sign, k))
     hidden = Layer.from_rows(d, rows, "relu")
     readout = Layer.from_entries(len(rows), 1, [(0, k, a) for k, a in enumerate(out)], [0], "identity")
     meta = provenance("relu_bubeck", THEOREM, seed, {}, X, y, groups=groups)
