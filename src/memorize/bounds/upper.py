@@ -105,14 +105,15 @@ THREE_LAYER = TheoremBounds(
 #: R = 10 r N^2 sqrt(pi d) / delta, the range of the projected points.
 R_VARDI = 10 * r * N**2 * sp.sqrt(sp.pi * d) / delta
 _lam = sp.Max(log2(R_VARDI), log2(C))
-_depth_vardi = c_O * (sp.sqrt(N * log2(N)) + sp.sqrt(N / log2(N)) * _lam)
+_depth_core = sp.sqrt(N * log2(N)) + sp.sqrt(N / log2(N)) * _lam
+_depth_vardi = c_O * _depth_core
 VARDI = TheoremBounds(
     construction="relu_sublinear",
     theorem="Vardi, Yehudai, Shamir 2022, 'On the optimal memorization power of ReLU neural "
             "networks', Theorem 3.1",
     statement={"width": 12, "depth": _depth_vardi,
                "max_bits": c_O * (log2(d) + sp.sqrt(N / log2(N)) * _lam),
-               "params": c_O * (d + _depth_vardi / c_O)},
+               "params": c_O * (d + _depth_core)},
     # Width 12: the first layer has at most 12 (d + 1) parameters, every later one 12 * 13.
     layered={"width": 12, "depth": _depth_vardi,
              "max_bits": c_O * (log2(d) + sp.sqrt(N / log2(N)) * _lam),
