@@ -49,7 +49,7 @@ THRESHOLD_CONSTRUCTIONS = ("threshold_sublinear", "threshold_one_hidden")
 
 # Sweep settings: (quick, full).
 _SIZES = ([32, 64, 128, 256, 512, 1024], [64, 128, 256, 512, 1024, 2048, 4096, 8192])
-_BUDGET_S = (8.0, 600.0)  # per construction and sweep: stop growing the sweep after this
+_BUDGET_S = (5.0, 600.0)  # per construction and sweep: stop growing the sweep after this
 _DEPTH_N = (256, 2048)
 _DEPTHS = ([8, 12, 16, 24, 32, 48, 64], [8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256])
 _INV_DELTAS = ([4, 8, 16, 32], [8, 16, 32, 64, 128])
