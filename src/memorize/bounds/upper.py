@@ -97,7 +97,7 @@ THREE_LAYER = TheoremBounds(
     exact=True,
     notes="statement: Inoue's a1 + a2 hidden neurons with a1 = a2 = ceil(sqrt N); layered: "
           "the exact count of our construction (2 ceil(N/m) - 1 + m hidden, m = ceil(sqrt(2N))), "
-          "about 2 sqrt(2N).",
+          "about 2 sqrt(2N), for the default block size (the option block=m changes it).",
     assumptions=("distinct points", "real labels"),
 )
 
