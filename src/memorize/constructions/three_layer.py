@@ -66,8 +66,9 @@ def build_three_layer(X, y, *, seed: int | None = 0, block: int | None = None) -
     ``P`` a power of two above every label slope in a block; ``alpha_0 = P``,
     ``alpha_j = 2P``; unused neurons get the line ``-1``). The first layer
     makes those per-block lines possible: ``relu(t - g)`` for ``g`` the first
-    point, and for each gap between blocks ``g`` = the last point before and
-    the first point after it. A combination of these is any continuous
+    point, and for each gap between blocks ``g`` = the last point before it
+    and that point plus the largest power of two not beyond the next point
+    (so the bridge slopes, like every weight, are dyadic). A combination of these is any continuous
     piecewise-linear function of ``t`` that is linear on each block, so every
     second-layer neuron can follow independent lines on different blocks.
 
@@ -122,9 +123,13 @@ def build_three_layer(X, y, *, seed: int | None = 0, block: int | None = None) -
         lines.append(row)
 
     # First layer breakpoints and, per second-layer neuron, the slope changes there.
+    # The bridge across a gap spans a power of two (the gap's length is an integer >= 1 in
+    # these units), so its slopes are dyadic like every other weight.
     breaks = [ts[blocks[0][0]]]
     for k in range(1, len(blocks)):
-        breaks += [ts[blocks[k - 1][-1]], ts[blocks[k][0]]]
+        a_end = ts[blocks[k - 1][-1]]
+        span = int(ts[blocks[k][0]] - a_end)
+        breaks += [a_end, a_end + (1 << (span.bit_length() - 1))]
     rows2 = []
     for j in range(m):
         value = lambda k, t: lines[k][j][0] * t + lines[k][j][1]  # noqa: E731
