@@ -102,4 +102,4 @@ def build(name: str, X, y, *, seed: int | None = 0, **options):
 
 
 # Importing the modules registers their constructions.
-from memorize.constructions import baum, threshold, two_layer  # noqa: E402,F401
+from memorize.constructions import baum, bubeck, three_layer, threshold, two_layer  # noqa: E402,F401

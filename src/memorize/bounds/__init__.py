@@ -1,0 +1,49 @@
+"""The theorems' bounds as sympy formulas, and a comparison of built networks with them.
+
+* :mod:`~memorize.bounds.symbols`: the symbols ``N, d, C, r, delta, L`` (data and depth),
+  ``W, U, B`` (architecture), the hidden-constant symbol ``c_O`` and :func:`evaluate`;
+* :mod:`~memorize.bounds.upper`: each construction's theorem (:data:`REGISTRY`);
+* :mod:`~memorize.bounds.lower`: VC, bit-counting and first-layer lower bounds;
+* :func:`compare`: a built network against both.
+
+    >>> from memorize.bounds import ZHANG, evaluate
+    >>> evaluate(ZHANG.statement["params"], N=100, d=3)
+    203.0
+"""
+
+from memorize.bounds.compare import compare, lower_bounds
+from memorize.bounds.lower import (
+    FIRST_LAYER_THRESHOLD,
+    INFORMATION_SLACK,
+    VC_RELU,
+    VC_THRESHOLD,
+    first_layer_threshold,
+    min_bits,
+    min_neurons_threshold,
+    min_params_relu,
+    min_params_threshold,
+    vc_relu,
+    vc_threshold,
+)
+from memorize.bounds.symbols import B, C, L, N, U, W, c_O, d, delta, evaluate, r
+from memorize.bounds.upper import (
+    BAUM,
+    BUBECK,
+    RAJPUT,
+    REGISTRY,
+    THREE_LAYER,
+    VARDI,
+    VARDI_DEPTH,
+    ZHANG,
+    R_VARDI,
+    TheoremBounds,
+    bounds_for,
+)
+
+__all__ = [
+    "B", "BAUM", "BUBECK", "C", "FIRST_LAYER_THRESHOLD", "INFORMATION_SLACK", "L", "N", "R_VARDI",
+    "RAJPUT", "REGISTRY", "THREE_LAYER", "TheoremBounds", "U", "VARDI", "VARDI_DEPTH", "VC_RELU",
+    "VC_THRESHOLD", "W", "ZHANG", "bounds_for", "c_O", "compare", "d", "delta", "evaluate",
+    "first_layer_threshold", "lower_bounds", "min_bits", "min_neurons_threshold",
+    "min_params_relu", "min_params_threshold", "r", "vc_relu", "vc_threshold",
+]

@@ -1,0 +1,54 @@
+"""The symbols every bound is written in, and :func:`evaluate` to turn a bound into a number.
+
+Data: ``N`` points in ``R^d`` with labels in ``[C]``, norms ``<= r`` and pairwise
+distances ``>= delta``. Architecture: ``W`` parameters, ``L`` affine layers,
+``U`` computation units, ``B`` bits per parameter.
+
+Hidden constants. An ``O(f)`` statement is written ``c_O * f``; an
+``O~(f)`` statement as ``c_O * f * log2(N)**k`` with the power ``k`` given
+where the expression is defined. :func:`evaluate` sets ``c_O = 1`` unless told
+otherwise, so the numbers are the orders of magnitude the theorems promise,
+not certified sizes. Logarithms are base 2 throughout.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from memorize.errors import MemorizeError
+
+N, d, C, r, delta, L = sp.symbols("N d C r delta L", positive=True)
+W, U, B = sp.symbols("W U B", positive=True)
+
+#: The constant hidden in an O(.) statement; 1 unless a value is given to :func:`evaluate`.
+c_O = sp.Symbol("c_O", positive=True)
+
+DEFAULTS = {"c_O": 1}
+
+
+def log2(x) -> sp.Expr:
+    """``log_2 x`` as a sympy expression."""
+    return sp.log(x, 2)
+
+
+def evaluate(expr, **values) -> float:
+    """The value of the bound ``expr`` at ``values`` (keyed by symbol name), as a float.
+
+    >>> evaluate(2 * N + d, N=10, d=3)
+    23.0
+
+    Raises :class:`MemorizeError` naming any symbol left without a value.
+    """
+    expr = sp.sympify(expr)
+    subs = {**DEFAULTS, **values}
+    by_name = {s.name: s for s in expr.free_symbols}
+    missing = sorted(set(by_name) - set(subs))
+    if missing:
+        raise MemorizeError(
+            f"the bound {expr} needs values for {', '.join(missing)}; pass them as keywords"
+        )
+    value = expr.subs({by_name[k]: v for k, v in subs.items() if k in by_name})
+    try:
+        return float(sp.N(value, 30))
+    except TypeError:
+        raise MemorizeError(f"the bound {expr} did not evaluate to a real number: {value}") from None

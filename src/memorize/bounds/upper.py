@@ -1,0 +1,173 @@
+"""Upper bounds: what each construction's theorem promises, as sympy expressions.
+
+Every construction has a :class:`TheoremBounds` with two dicts of expressions:
+
+* ``statement``: the theorem as the paper states it, in the paper's own
+  counting (Zhang et al. count ``2N + d`` free parameters, Baum counts hidden
+  units only, ...);
+* ``layered``: the same architecture counted the way :class:`memorize.Network`
+  counts (keys of :meth:`Network.counts`: ``params`` = every weight and bias of
+  the layered net, ``neurons`` includes the output unit, ``depth`` = affine
+  layers). These are what a built network is compared with.
+
+``exact`` says whether the constants are the paper's (True) or an ``O``/``O~``
+statement with the hidden constant written ``c_O`` (False; see
+:mod:`memorize.bounds.symbols`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from memorize.bounds.symbols import C, N, c_O, d, delta, log2, r, L
+
+# Common abbreviations.
+groups = sp.ceiling(N / d)  # ceil(N/d) groups of d points (Baum; Bubeck et al.)
+
+
+@dataclass(frozen=True)
+class TheoremBounds:
+    """The upper bounds one theorem gives for one construction."""
+
+    construction: str
+    theorem: str
+    statement: dict
+    layered: dict
+    exact: bool
+    notes: str = ""
+    assumptions: tuple = field(default_factory=tuple)
+
+
+# --- Zhang, Bengio, Hardt, Recht, Vinyals 2017, Theorem 1 -----------------------------------
+ZHANG = TheoremBounds(
+    construction="relu_two_layer",
+    theorem="Zhang et al. 2017, Theorem 1",
+    statement={"params": 2 * N + d, "neurons": N, "depth": 2, "width": N},
+    # t = <a, x> as a 1-unit identity layer ((d+1) params), N ReLUs reading t ((1+1) N),
+    # the linear output ((N+1) params): 3N + d + 2.
+    layered={"params": 3 * N + d + 2, "neurons": N + 2, "depth": 3, "width": N},
+    exact=True,
+    notes="2N + d counts a, b, w of c(x) = sum_j w_j relu(<a,x> - b_j); the layered count adds "
+          "the N unit weights from t to the hidden units and the two zero biases.",
+    assumptions=("distinct points", "real labels"),
+)
+
+# --- Baum 1988 -----------------------------------------------------------------------------
+BAUM = TheoremBounds(
+    construction="threshold_one_hidden",
+    theorem="Baum 1988, 'On the capabilities of multilayer perceptrons' (as quoted by "
+            "Bubeck et al. 2020 and Rajput et al. 2021)",
+    statement={"neurons": groups, "depth": 2, "width": groups},
+    layered={"params": (d + 1) * groups + groups + 1, "neurons": groups + 1, "depth": 2,
+             "width": groups},
+    exact=True,
+    notes="ceil(N/d) hidden threshold units (the statement counts hidden units only).",
+    assumptions=("points in general position", "binary labels"),
+)
+
+# --- Bubeck, Eldan, Lee, Mikulincer 2020 ----------------------------------------------------
+BUBECK = TheoremBounds(
+    construction="relu_bubeck",
+    theorem="Bubeck, Eldan, Lee, Mikulincer 2020, 'Network size and weights size for "
+            "memorization with two-layers neural networks' (the 4 ceil(N/d) ReLU construction)",
+    statement={"neurons": 4 * groups, "depth": 2, "width": 4 * groups},
+    layered={"params": 4 * groups * (d + 2) + 1, "neurons": 4 * groups + 1, "depth": 2,
+             "width": 4 * groups},
+    exact=True,
+    notes="4 ReLUs per group of d points; each reads all d inputs plus a bias, the output "
+          "reads the 4 ceil(N/d) units plus a bias.",
+    assumptions=("points in general position", "real labels"),
+)
+
+# --- Yun, Sra, Jadbabaie 2019 / Inoue 2019: two hidden layers of ~sqrt(N) -------------------
+_block = sp.ceiling(sp.sqrt(2 * N))          # points per block (our construction's default)
+_blocks = sp.ceiling(N / _block)             # a1, number of blocks
+THREE_LAYER = TheoremBounds(
+    construction="relu_three_layer",
+    theorem="Yun, Sra, Jadbabaie 2019 (Theta(sqrt N) hidden nodes in 2 hidden layers); "
+            "Inoue 2019 (a1 * a2 points with widths a1, a2)",
+    statement={"neurons": 2 * sp.ceiling(sp.sqrt(N)), "depth": 3},
+    # Our decoupled-block construction (memorize.constructions.three_layer): first layer
+    # 2 a1 - 1 ReLUs, second layer m = ceil(sqrt(2N)) ReLUs, linear output.
+    layered={"params": (d + 1) * (2 * _blocks - 1) + 2 * _blocks * _block + _block + 1,
+             "neurons": 2 * _blocks + _block, "depth": 3,
+             "width": sp.Max(2 * _blocks - 1, _block)},
+    exact=True,
+    notes="statement: Inoue's a1 + a2 hidden neurons with a1 = a2 = ceil(sqrt N); layered: "
+          "the exact count of our construction (2 ceil(N/m) - 1 + m hidden, m = ceil(sqrt(2N))), "
+          "about 2 sqrt(2N), for the default block size (the option block=m changes it).",
+    assumptions=("distinct points", "real labels"),
+)
+
+# --- Vardi, Yehudai, Shamir 2022, Theorem 3.1 ----------------------------------------------
+#: R = 10 r N^2 sqrt(pi d) / delta, the range of the projected points.
+R_VARDI = 10 * r * N**2 * sp.sqrt(sp.pi * d) / delta
+_lam = sp.Max(log2(R_VARDI), log2(C))
+_depth_core = sp.sqrt(N * log2(N)) + sp.sqrt(N / log2(N)) * _lam
+_depth_vardi = c_O * _depth_core
+VARDI = TheoremBounds(
+    construction="relu_sublinear",
+    theorem="Vardi, Yehudai, Shamir 2022, 'On the optimal memorization power of ReLU neural "
+            "networks', Theorem 3.1",
+    statement={"width": 12, "depth": _depth_vardi,
+               "max_bits": c_O * (log2(d) + sp.sqrt(N / log2(N)) * _lam),
+               "params": c_O * (d + _depth_core)},
+    # Width 12: the first layer has at most 12 (d + 1) parameters, every later one 12 * 13.
+    layered={"width": 12, "depth": _depth_vardi,
+             "max_bits": c_O * (log2(d) + sp.sqrt(N / log2(N)) * _lam),
+             "params": 12 * (d + 1) + 156 * _depth_vardi, "neurons": 12 * _depth_vardi},
+    exact=False,
+    notes="depth and bits are O(.) with constant c_O; params = O(d + depth) because the width "
+          "is 12. Logs base 2 (the paper's base is not stated in the text we read).",
+    assumptions=("||x_i|| <= r", "||x_i - x_j|| >= delta", "labels in [C]"),
+)
+
+VARDI_DEPTH = TheoremBounds(
+    construction="relu_sublinear",
+    theorem="Vardi, Yehudai, Shamir 2022, bounded-depth theorem (depth L, 1 <= L <= sqrt N)",
+    statement={"params": c_O * (d + N / L * _lam), "depth": L, "max_bits": c_O * L},
+    layered={"params": c_O * (d + N / L * _lam), "depth": L, "max_bits": c_O * L},
+    exact=False,
+    notes="O~(N/L) parameters; the polylog written as max(log2 R, log2 C) (one block stores "
+          "about L / log R points). Bits ~ L is our reading of the construction, not seen in "
+          "the paper's text.",
+    assumptions=VARDI.assumptions + ("1 <= L <= sqrt(N)",),
+)
+
+# --- Rajput, Sreenivasan, Papailiopoulos, Karbasi 2021 -------------------------------------
+_rel = delta / r  # the theorem is for unit vectors; separation relative to the radius
+RAJPUT = TheoremBounds(
+    construction="threshold_sublinear",
+    theorem="Rajput, Sreenivasan, Papailiopoulos, Karbasi 2021, 'An exponential improvement on "
+            "the memorization capacity of deep threshold networks'",
+    statement={"neurons": c_O * (log2(N) / _rel + sp.sqrt(N) * log2(N) ** 2),
+               "nonzero_params": c_O * (d * log2(N) / _rel + N * log2(N) ** 2)},
+    layered={"neurons": c_O * (log2(N) / _rel + sp.sqrt(N) * log2(N) ** 2),
+             "nonzero_params": c_O * (d * log2(N) / _rel + N * log2(N) ** 2)},
+    exact=False,
+    notes="O~(1/delta + sqrt N) neurons, O~(d/delta + N) weights; the log factors are those of "
+          "the paper's Fig. 1 (first layer log N / delta wide, lifted dimension sqrt N log^2 N). "
+          "delta is taken relative to the radius r (the theorem is stated for unit vectors).",
+    assumptions=("||x_i|| = 1 (scaled by r)", "||x_i - x_j|| >= delta", "binary labels"),
+)
+
+#: Construction name -> its theorem's bounds.
+REGISTRY: dict[str, TheoremBounds] = {
+    b.construction: b for b in (ZHANG, BAUM, BUBECK, THREE_LAYER, VARDI, RAJPUT)
+}
+
+
+def bounds_for(name: str, options: dict | None = None) -> TheoremBounds:
+    """The :class:`TheoremBounds` of construction ``name`` (the depth-L theorem when
+    ``options`` set a ``depth``)."""
+    from memorize.errors import ConstructionError
+
+    if name not in REGISTRY:
+        raise ConstructionError(
+            f"no bounds are recorded for construction {name!r}; known: {', '.join(sorted(REGISTRY))}"
+        )
+    if name == "relu_sublinear" and (options or {}).get("depth"):
+        return VARDI_DEPTH
+    return REGISTRY[name]

@@ -1,0 +1,153 @@
+"""Two-layer ReLU memorization with 4 ceil(N/d) neurons (Bubeck, Eldan, Lee, Mikulincer 2020)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import lcm
+
+import numpy as np
+
+from memorize import dyadic
+from memorize.constructions import register
+from memorize.constructions.exact_linalg import nullspace, primitive_integer, solve
+from memorize.constructions.projection import project
+from memorize.constructions.provenance import provenance
+from memorize.data import deduplicate
+from memorize.network import Layer, Network
+
+THEOREM = ("Bubeck, Eldan, Lee, Mikulincer 2020, 'Network size and weights size for memorization "
+           "with two-layers neural networks', the 4 ceil(N/d) ReLU construction (after Baum 1988)")
+
+# Random combinations of a hyperplane basis tried before a group is split.
+_TRIES = 8
+
+
+def bubeck_counts(n: int, d: int, groups: int | None = None) -> dict:
+    """Exact sizes of :func:`build_bubeck` on ``n`` distinct points in dimension ``d``.
+
+    ``groups`` is the number of groups used: ``ceil(n/d)`` for points in
+    general position (the default), more if groups had to be split.
+    """
+    g = -(-n // d) if groups is None else groups
+    return {"params": 4 * g * (d + 2) + 1, "neurons": 4 * g + 1, "depth": 2, "width": 4 * g}
+
+
+def _group_gadget(members, X_int, y, rng):
+    """Integer hyperplane ``(w, beta)`` through exactly the points ``members`` and the affine
+    map ``(u, v0)`` equal to the labels on them, or None when the group must be split."""
+    d = X_int.shape[1]
+    pts = [[int(v) for v in X_int[i]] for i in members]
+    label_map = solve([p + [1] for p in pts], [int(y[i]) for i in members])
+    if label_map is None:  # affinely dependent points whose labels no affine map fits
+        return None
+    basis = nullspace([p + [-1] for p in pts], d + 1)
+    inside = np.zeros(X_int.shape[0], dtype=bool)
+    inside[list(members)] = True
+    for _ in range(_TRIES):
+        if len(basis) == 1:
+            vec = basis[0]
+        else:
+            coef = [int(c) for c in rng.integers(-(1 << 16), 1 << 16, size=len(basis))]
+            vec = [sum(c * b[k] for c, b in zip(coef, basis)) for k in range(d + 1)]
+        if not any(vec[:d]):
+            continue
+        hyper = primitive_integer(vec)
+        w, beta = hyper[:d], hyper[d]
+        s = project(X_int, w) - beta
+        # Exactly the group on the hyperplane: checked in integers on every point.
+        if all(s[~inside] != 0):
+            return w, beta, s, label_map
+        if len(basis) == 1:
+            break
+    return None
+
+
+@register("relu_bubeck",
+          "Bubeck et al. 2020: one hidden layer of 4 ceil(N/d) ReLUs, 4 per group of d points",
+          THEOREM)
+def build_bubeck(X, y, *, seed: int | None = 0) -> Network:
+    """The two-layer ReLU network of Bubeck, Eldan, Lee, Mikulincer (2020).
+
+    Theorem (Bubeck et al. 2020, after Baum 1988): ``N`` points in general
+    position in ``R^d`` with real labels are memorized by a two-layer ReLU
+    network with ``4 ceil(N/d)`` hidden neurons.
+
+    Construction. Split the points into groups of ``d``. For a group ``G``
+    take an integer hyperplane ``s(x) = <w, x> - beta`` through exactly the
+    points of ``G`` (the null vector of ``[x_i, -1]``, ``i in G``; with the
+    data written as integers ``X_int = 2^F X``, ``s`` is an integer on every
+    point and nonzero off ``G``, checked exactly) and an affine ``t(x)`` with
+    ``t(x_i) = y_i`` on ``G``. With a power of two ``lam >= 2 max_j |t(x_j)|``,
+
+        g_G = relu(lam (s + 1/2) + t) - relu(lam (s + 1/2))
+              - relu(lam (s - 1/2) + t) + relu(lam (s - 1/2))
+
+    equals ``t = y_i`` on ``G`` (``s = 0``, ``|t| <= lam/2``) and 0 off ``G``
+    (``|s| >= 1``: all four arguments have one sign). The output is
+    ``f = sum_G g_G``. This is the paper's gadget with ``epsilon = 1/2`` in the
+    integer units of ``s`` and ``delta' = 1/lam`` folded into the hidden
+    weights. Each group's four rows are then multiplied by ``k = 2D`` (``D``
+    the common denominator of ``t``), which makes every hidden weight and
+    bias an integer; the group's output weights are ``+-1/k``.
+
+    General position is not assumed, it is checked: a group whose points lie
+    on a common lower-dimensional flat with labels no affine map fits, or
+    whose hyperplane (after a few random choices when it is not unique) meets
+    another data point, is split in two and retried; single points always
+    succeed. So ``groups = ceil(N/d)`` for points in general position and more
+    otherwise (recorded in ``meta["groups"]``).
+
+    Exact counts (``g`` groups): ``params = 4g(d + 2) + 1``,
+    ``neurons = 4g + 1``, ``depth = 2``, ``width = 4g``; see
+    :func:`bubeck_counts`. ``N`` counts distinct points.
+
+    Departures from the paper: labels are the integers of our data format
+    (the paper allows reals); hyperplanes are integer and exact, with the
+    margin ``epsilon`` fixed by integrality instead of computed from the data.
+
+    Parameters
+    ----------
+    X : array (N, d) of floats; y : array (N,) of non-negative integer labels
+    seed : seed of the grouping and of the hyperplane choices (default 0)
+
+    Raises
+    ------
+    DataError
+        on malformed data or a point repeated with different labels.
+    """
+    Xu, yu, _ = deduplicate(X, y)
+    n, d = Xu.shape
+    X_int, F = dyadic.to_integers(Xu)
+    rng = np.random.default_rng(seed)
+    order = [int(i) for i in rng.permutation(n)]
+    todo = [order[i:i + d] for i in range(0, n, d)][::-1]
+    rows, out = [], []
+    groups = 0
+    scale = 1 << F
+    while todo:
+        members = todo.pop()
+        gadget = _group_gadget(members, X_int, yu, rng)
+        if gadget is None:
+            half = len(members) // 2
+            todo += [members[half:], members[:half]]
+            continue
+        w, beta, _, (*u, v0) = gadget
+        den = lcm(*(c.denominator for c in u + [v0]))
+        t_num = project(X_int, [int(c * den) for c in u]) + int(v0 * den)
+        t_max = Fraction(int(max(abs(v) for v in t_num)), den)
+        lam = 1
+        while lam < 2 * t_max:
+            lam *= 2
+        groups += 1
+        # Scaling a group's four rows by k = 2 den makes them integer (relu(k z) = k relu(z));
+        # the output weights +-1/k undo it.
+        k = 2 * den
+        for half_sign, with_t, sign in ((1, True, 1), (1, False, -1), (-1, True, -1), (-1, False, 1)):
+            weights = {j: k * (lam * scale * w[j] + (scale * u[j] if with_t else 0)) for j in range(d)}
+            bias = k * (-lam * beta + Fraction(half_sign * lam, 2) + (v0 if with_t else 0))
+            rows.append((weights, bias))
+            out.append(Fraction(sign, k))
+    hidden = Layer.from_rows(d, rows, "relu")
+    readout = Layer.from_entries(len(rows), 1, [(0, k, a) for k, a in enumerate(out)], [0], "identity")
+    meta = provenance("relu_bubeck", THEOREM, seed, {}, X, y, groups=groups)
+    return Network(d, (hidden, readout), meta)

@@ -1,0 +1,364 @@
+"""Reproduce the figures: every registered construction built on generated data, verified
+exactly, counted, and drawn beside its theorem's bound and the lower bounds.
+
+    >>> from memorize.reproduce import reproduce
+    >>> result = reproduce(["params"], out="out", quick=True)   # doctest: +SKIP
+    >>> result["slopes"]["params"]                              # doctest: +SKIP
+    {'relu_two_layer': 1.0, ...}
+
+Figures (PNG and PDF under ``out/figures``, the numbers as CSV under ``out/tables``):
+
+* ``params``: nonzero parameters vs ``N`` (log-log) for every construction
+  (sparse threshold nets are counted by their edges, as their theorem does;
+  the CSV also has the dense count), with the
+  fitted slope in the legend, the VC lower bound (any depth) and the
+  information bound at 64-bit parameters;
+* ``depth``: parameters vs depth ``L`` at fixed ``N`` for ``relu_sublinear``
+  with ``depth=L``, with the theorem's ``N/L`` curve and the depth-``L`` VC bound;
+* ``bits``: largest and total bits vs ``N``, with the 53-bit line of float64
+  and the label information ``N log2 C``;
+* ``threshold``: threshold-network neurons vs ``1/delta`` and vs ``N``, with
+  the first-layer and VC lower bounds.
+
+Constructions are looked up with :func:`memorize.constructions.available`, so
+constructions registered later join the sweeps; those a figure needs but that
+are not registered are skipped and listed in the result's ``skipped``.
+Figures need matplotlib (``pip install 'memorize[plot]'``); it is imported
+only when drawing.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from memorize import data
+from memorize.bounds import evaluate, lower
+from memorize.bounds.upper import REGISTRY, VARDI_DEPTH
+from memorize.constructions import available, build, get
+from memorize.errors import MemorizeError
+from memorize.verify import verify
+
+FIGURES = ("params", "depth", "bits", "threshold")
+THRESHOLD_CONSTRUCTIONS = ("threshold_sublinear", "threshold_one_hidden")
+
+# Sweep settings: (quick, full).
+_SIZES = ([32, 64, 128, 256, 512, 1024], [64, 128, 256, 512, 1024, 2048, 4096, 8192])
+_BUDGET_S = (5.0, 600.0)  # per construction and sweep: stop growing the sweep after this
+_DEPTH_N = (256, 2048)
+_DEPTHS = ([8, 12, 16, 24, 32, 48, 64], [8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256])
+_INV_DELTAS = ([4, 8, 16, 32], [8, 16, 32, 64, 128])
+_THRESHOLD_N = (64, 256)
+_DIM, _CLASSES, _SEP = 4, 2, 1e-3
+_PARAM_BITS = 64  # the information bound on parameters is drawn for parameters of this many bits
+
+_COLUMNS = ["construction", "N", "d", "C", "r", "delta", "option", "value", "params",
+            "nonzero_params", "neurons", "depth", "width", "first_layer_width", "max_bits",
+            "total_bits", "theorem_params", "build_s", "verify_s", "verified"]
+
+
+def reproduce(figures: Iterable[str] | None = None, out: str | Path = "out", quick: bool = False,
+              progress: Callable[[str], None] | None = None) -> dict:
+    """Build, verify and draw the figures ``figures`` (default: all of :data:`FIGURES`).
+
+    Parameters
+    ----------
+    figures : names from :data:`FIGURES`; None for all
+    out : output folder; ``out/tables/NAME.csv`` and ``out/figures/NAME.{png,pdf}``
+    quick : small sweeps (about a minute on 2 cores) instead of the full ones
+    progress : optional ``callable(message)`` told about each build
+
+    Returns
+    -------
+    dict with ``figures`` (name -> list of written image paths), ``tables``
+    (name -> CSV path), ``rows`` (name -> list of row dicts, one per built
+    network, each with ``verified``), ``slopes`` (name -> {series: fitted
+    log-log slope}) and ``skipped`` (list of ``(figure, construction, reason)``).
+
+    Raises
+    ------
+    MemorizeError
+        for an unknown figure name, or when matplotlib is missing.
+    """
+    names = list(FIGURES if figures is None else figures)
+    unknown = [f for f in names if f not in FIGURES]
+    if unknown:
+        raise MemorizeError(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
+    plt_figure = _figure_class()
+    q = 0 if quick else 1
+    out = Path(out)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    say = progress or (lambda message: None)
+    result = {"figures": {}, "tables": {}, "rows": {}, "slopes": {}, "skipped": []}
+    sweep_cache: dict = {}
+    for name in names:
+        rows, skipped = _SWEEPS[name](q, say, sweep_cache)
+        result["skipped"] += [(name, c, why) for c, why in skipped]
+        result["rows"][name] = rows
+        result["tables"][name] = _write_csv(out / "tables" / f"{name}.csv", rows)
+        if not rows:
+            result["figures"][name] = []
+            continue
+        fig, slopes = _DRAW[name](plt_figure, rows, q)
+        result["slopes"][name] = slopes
+        paths = []
+        for ext in ("png", "pdf"):
+            path = out / "figures" / f"{name}.{ext}"
+            fig.savefig(path, dpi=130, bbox_inches="tight")
+            paths.append(path)
+        result["figures"][name] = paths
+    return result
+
+
+# -- building -------------------------------------------------------------------------------
+
+def _figure_class():
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise MemorizeError(
+            "drawing the figures needs matplotlib: install the plot extra, "
+            "pip install 'memorize[plot]'"
+        ) from None
+    return Figure
+
+
+def _measure(name: str, X, y, say, option: str = "", value=None, **options) -> dict:
+    """Build ``name`` on ``(X, y)``, verify it exactly, and return its table row."""
+    say(f"{name}: N={len(X)}" + (f" {option}={value}" if option else ""))
+    start = time.perf_counter()
+    net = build(name, X, y, **options)
+    built = time.perf_counter()
+    report = verify(net, X, y, float64=False)
+    checked = time.perf_counter()
+    s = data.summarize(X, y)
+    values = {"N": s.n, "d": s.d, "C": s.num_classes, "r": s.radius, "delta": s.separation}
+    row = {"construction": name, **values, "option": option, "value": value, **net.counts(),
+           "first_layer_width": net.layers[0].out_dim, "theorem_params": _theorem_params(name, values, options),
+           "build_s": round(built - start, 3), "verify_s": round(checked - built, 3),
+           "verified": bool(report.ok)}
+    return row
+
+
+def _theorem_params(name: str, values: dict, options: dict):
+    tb = VARDI_DEPTH if name == "relu_sublinear" and options.get("depth") else REGISTRY.get(name)
+    if tb is None:
+        return ""
+    key = "params" if "params" in tb.layered else "nonzero_params" if "nonzero_params" in tb.layered else None
+    if key is None:
+        return ""
+    try:
+        return evaluate(tb.layered[key], L=options.get("depth") or 1, **values)
+    except (MemorizeError, ZeroDivisionError, ValueError):
+        return ""
+
+
+def _sweep_sizes(q, say, cache):
+    """Every registered construction over the sizes ``_SIZES[q]`` (shared by params and bits)."""
+    if "sizes" in cache:
+        return cache["sizes"]
+    rows, skipped = [], []
+    for name in available():
+        spent, last, growth = 0.0, 0.0, 2.0
+        for n in _SIZES[q]:
+            # Sizes double; expect the next run to grow as the last one did (at least 2x).
+            if spent + last * growth > _BUDGET_S[q]:
+                break
+            X, y = data.random_separated(n, _DIM, _SEP, num_classes=_CLASSES, seed=n)
+            start = time.perf_counter()
+            try:
+                rows.append(_measure(name, X, y, say))
+            except MemorizeError as exc:
+                skipped.append((name, f"N={n}: {exc}"))
+                break
+            cost = time.perf_counter() - start
+            growth = max(2.0, cost / last) if last > 0.05 else 2.0
+            spent, last = spent + cost, cost
+    cache["sizes"] = (rows, skipped)
+    return rows, skipped
+
+
+def _sweep_depth(q, say, cache):
+    name = "relu_sublinear"
+    if name not in available():
+        return [], [(name, "not registered")]
+    if "depth" not in get(name).options:
+        return [], [(name, "has no depth option")]
+    n = _DEPTH_N[q]
+    X, y = data.random_separated(n, _DIM, _SEP, num_classes=_CLASSES, seed=n)
+    rows, skipped = [], []
+    start = time.perf_counter()
+    for depth in _DEPTHS[q]:
+        if depth * depth > 4 * n or time.perf_counter() - start > _BUDGET_S[q]:
+            break
+        try:
+            rows.append(_measure(name, X, y, say, "depth", depth, depth=depth))
+        except MemorizeError as exc:
+            skipped.append((name, f"depth={depth}: {exc}"))
+    return rows, skipped
+
+
+def _sweep_threshold(q, say, cache):
+    names = [c for c in THRESHOLD_CONSTRUCTIONS if c in available()]
+    skipped = [(c, "not registered") for c in THRESHOLD_CONSTRUCTIONS if c not in names]
+    rows = []
+    dim = 16  # room for pairs at distance 1/4 with centres 3/4 apart in the unit ball
+    for name in names:
+        n = _THRESHOLD_N[q]
+        start = time.perf_counter()
+        for inv in _INV_DELTAS[q]:
+            if time.perf_counter() - start > _BUDGET_S[q]:
+                break
+            try:
+                X, y = data.adversarial_pairs(n, dim, 1.0 / inv, seed=int(inv * 10))
+                rows.append(_measure(name, X, y, say, "inv_delta", inv))
+            except MemorizeError as exc:
+                skipped.append((name, f"1/delta={inv}: {exc}"))
+        start = time.perf_counter()
+        for n in _SIZES[q]:
+            if time.perf_counter() - start > _BUDGET_S[q]:
+                break
+            try:
+                X, y = data.adversarial_pairs(n, dim, 0.1, seed=n)
+                rows.append(_measure(name, X, y, say, "N", n))
+            except MemorizeError as exc:
+                skipped.append((name, f"N={n}: {exc}"))
+    return rows, skipped
+
+
+_SWEEPS = {"params": _sweep_sizes, "bits": _sweep_sizes, "depth": _sweep_depth,
+           "threshold": _sweep_threshold}
+
+
+def _write_csv(path: Path, rows: list[dict]) -> Path:
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+# -- drawing ----------------------------------------------------------------------------------
+
+def slope(xs, ys) -> float:
+    """Least-squares slope of ``log y`` against ``log x``."""
+    if len(xs) < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(np.asarray(xs, float)), np.log(np.asarray(ys, float)), 1)[0])
+
+
+def _series(rows, key_x, key_y, option=None):
+    out: dict[str, tuple[list, list]] = {}
+    for row in rows:
+        if option is not None and row["option"] != option:
+            continue
+        xs, ys = out.setdefault(row["construction"], ([], []))
+        xs.append(row[key_x])
+        ys.append(row[key_y])
+    return out
+
+
+def _draw_params(Figure, rows, q):
+    fig = Figure(figsize=(7, 5))
+    ax = fig.subplots()
+    slopes = {}
+    for name, (xs, ys) in _series(rows, "N", "nonzero_params").items():
+        slopes[name] = slope(xs, ys)
+        ax.loglog(xs, ys, "o-", label=f"{name} (slope {slopes[name]:.2f})")
+    ns = sorted({row["N"] for row in rows})
+    vc = [lower.min_params_relu(n) for n in ns]
+    info = [n * math.log2(_CLASSES) / (lower.log2_values(_PARAM_BITS) + math.log2(6)) for n in ns]
+    slopes["VC lower bound"] = slope(ns, vc)
+    ax.loglog(ns, vc, "k--", label=f"VC lower bound, any depth (slope {slopes['VC lower bound']:.2f})")
+    ax.loglog(ns, info, "k:", label=f"information bound, {_PARAM_BITS}-bit params (slope 1)")
+    ax.set_xlabel("N (points)")
+    ax.set_ylabel("nonzero parameters (weights and biases)")
+    ax.set_title(f"Parameters vs N (d = {_DIM}, C = {_CLASSES}, random points in the unit ball)")
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+    return fig, slopes
+
+
+def _draw_depth(Figure, rows, q):
+    fig = Figure(figsize=(7, 5))
+    ax = fig.subplots()
+    xs = [row["value"] for row in rows]
+    ys = [row["params"] for row in rows]
+    slopes = {"relu_sublinear": slope(xs, ys)}
+    ax.loglog(xs, ys, "o-", label=f"relu_sublinear, depth=L (slope {slopes['relu_sublinear']:.2f})")
+    values = {k: rows[0][k] for k in ("N", "d", "C", "r", "delta")}
+    theorem = [evaluate(VARDI_DEPTH.layered["params"], L=L, **values) for L in xs]
+    lows = [lower.min_params_relu(rows[0]["N"], depth=int(row["depth"])) for row in rows]
+    ax.loglog(xs, theorem, "k-.", label="theorem O~(N/L), c_O = 1 (slope -1)")
+    ax.loglog(xs, lows, "k--", label="VC lower bound at the net's depth")
+    ax.set_xlabel("depth option L")
+    ax.set_ylabel("parameters")
+    ax.set_title(f"Parameters vs depth at N = {values['N']}")
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+    return fig, slopes
+
+
+def _draw_bits(Figure, rows, q):
+    fig = Figure(figsize=(11, 4.5))
+    left, right = fig.subplots(1, 2)
+    slopes = {}
+    for name, (xs, ys) in _series(rows, "N", "max_bits").items():
+        slopes[f"{name} max_bits"] = slope(xs, ys)
+        left.loglog(xs, ys, "o-", label=f"{name} (slope {slopes[f'{name} max_bits']:.2f})")
+    for name, (xs, ys) in _series(rows, "N", "total_bits").items():
+        slopes[f"{name} total_bits"] = slope(xs, ys)
+        right.loglog(xs, ys, "o-", label=f"{name} (slope {slopes[f'{name} total_bits']:.2f})")
+    ns = sorted({row["N"] for row in rows})
+    left.axhline(53, color="k", ls="--", label="53 bits (float64 significand)")
+    right.loglog(ns, [n * math.log2(_CLASSES) for n in ns], "k:", label="N log2 C (label information)")
+    left.set_title("largest bits of one parameter")
+    right.set_title("total bits of the nonzero parameters")
+    for ax in (left, right):
+        ax.set_xlabel("N (points)")
+        ax.legend(fontsize=7)
+        ax.grid(True, which="both", alpha=0.3)
+    return fig, slopes
+
+
+def _draw_threshold(Figure, rows, q):
+    fig = Figure(figsize=(11, 4.5))
+    left, right = fig.subplots(1, 2)
+    slopes = {}
+    for name, (xs, ys) in _series(rows, "value", "neurons", "inv_delta").items():
+        slopes[f"{name} vs 1/delta"] = slope(xs, ys)
+        left.loglog(xs, ys, "o-", label=f"{name} (slope {slopes[f'{name} vs 1/delta']:.2f})")
+    for name, (xs, ys) in _series(rows, "value", "first_layer_width", "inv_delta").items():
+        left.loglog(xs, ys, "x:", label=f"{name}, first layer")
+    for name, (xs, ys) in _series(rows, "N", "neurons", "N").items():
+        slopes[f"{name} vs N"] = slope(xs, ys)
+        right.loglog(xs, ys, "o-", label=f"{name} (slope {slopes[f'{name} vs N']:.2f})")
+    by_inv = sorted({(row["value"], row["N"], row["d"], row["delta"], row["r"]) for row in rows
+                     if row["option"] == "inv_delta"})
+    if by_inv:
+        left.loglog([b[0] for b in by_inv],
+                    [max(lower.first_layer_threshold(b[1], b[2], b[3], b[4]), 1) for b in by_inv],
+                    "k--", label="first-layer lower bound (great circle)")
+    by_n = sorted({(row["N"], row["d"]) for row in rows if row["option"] == "N"})
+    if by_n:
+        right.loglog([b[0] for b in by_n], [lower.min_neurons_threshold(*b) for b in by_n], "k--",
+                     label="VC lower bound on units")
+    left.set_xlabel("1/delta")
+    left.set_title("threshold neurons vs 1/delta")
+    right.set_xlabel("N (points, delta = 0.1)")
+    right.set_title("threshold neurons vs N")
+    for ax in (left, right):
+        ax.set_ylabel("neurons")
+        ax.legend(fontsize=7)
+        ax.grid(True, which="both", alpha=0.3)
+    return fig, slopes
+
+
+_DRAW = {"params": _draw_params, "depth": _draw_depth, "bits": _draw_bits,
+         "threshold": _draw_threshold}

@@ -1,0 +1,152 @@
+"""The bounds: formulas against values worked out by hand, and built networks between their
+theorem's upper bound and the lower bounds."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from memorize import available, build, verify
+from memorize.bounds import (
+    BAUM, BUBECK, REGISTRY, THREE_LAYER, VARDI, VARDI_DEPTH, ZHANG, R_VARDI, VC_RELU,
+    VC_THRESHOLD, bounds_for, compare, evaluate, first_layer_threshold, min_bits,
+    min_neurons_threshold, min_params_relu,
+)
+from memorize.errors import ConstructionError, MemorizeError
+from memorize.testing import datasets
+
+VARDI_EXAMPLE = dict(N=10**4, d=10, r=1, delta=0.1, C=10)
+
+
+def test_zhang_statement_and_layered_count():
+    # 2N + d at N = 100, d = 3: 203. Layered: 3N + d + 2 = 305.
+    assert evaluate(ZHANG.statement["params"], N=100, d=3) == 203
+    assert evaluate(ZHANG.layered["params"], N=100, d=3) == 305
+
+
+def test_baum_and_bubeck_counts():
+    # N = 10, d = 3: ceil(10/3) = 4 groups.
+    # Baum: 4 hidden units; layered params (3+1)*4 + 4 + 1 = 21.
+    assert evaluate(BAUM.statement["neurons"], N=10, d=3) == 4
+    assert evaluate(BAUM.layered["params"], N=10, d=3) == 21
+    # Bubeck et al.: 16 hidden ReLUs; layered params 16 * (3 + 2) + 1 = 81.
+    assert evaluate(BUBECK.statement["neurons"], N=10, d=3) == 16
+    assert evaluate(BUBECK.layered["params"], N=10, d=3) == 81
+
+
+def test_three_layer_count():
+    # N = 50: m = ceil(sqrt(100)) = 10, a = 5 blocks, 2a - 1 = 9 first-layer units.
+    # d = 2: params = 3*9 + 10*10 + 11 = 138; neurons 9 + 10 + 1 = 20.
+    assert evaluate(THREE_LAYER.layered["params"], N=50, d=2) == 138
+    assert evaluate(THREE_LAYER.layered["neurons"], N=50, d=2) == 20
+
+
+def test_vardi_theorem_3_1_at_the_worked_example():
+    # N = 1e4, d = 10, r = 1, delta = 0.1, C = 10:
+    # R = 10 * 1e8 * sqrt(10 pi) / 0.1 = 1e10 * 5.60499 = 5.6050e10, log2 R = 35.706.
+    # sqrt(N log2 N) = sqrt(132877) = 364.52; sqrt(N / log2 N) = sqrt(752.57) = 27.433.
+    # depth = 364.52 + 27.433 * 35.706 = 364.52 + 979.52 = 1344.0 (c_O = 1).
+    # bits = log2 10 + 979.52 = 3.32 + 979.52 = 982.8.
+    assert evaluate(R_VARDI, **VARDI_EXAMPLE) == pytest.approx(5.6050e10, rel=1e-4)
+    assert evaluate(VARDI.statement["depth"], **VARDI_EXAMPLE) == pytest.approx(1344.0, abs=0.5)
+    assert evaluate(VARDI.statement["max_bits"], **VARDI_EXAMPLE) == pytest.approx(982.8, abs=0.5)
+    # The hidden constant scales the O(.) bounds: c_O = 2 doubles the depth.
+    assert evaluate(VARDI.statement["depth"], c_O=2, **VARDI_EXAMPLE) == pytest.approx(2688.1, abs=1)
+    assert evaluate(VARDI.statement["width"]) == 12
+
+
+def test_vardi_depth_L_is_N_over_L():
+    # params = d + (N / L) * max(log2 R, log2 C): at L = 100, 10 + 100 * 35.706 = 3580.6.
+    assert evaluate(VARDI_DEPTH.statement["params"], L=100, **VARDI_EXAMPLE) == pytest.approx(3580.6, abs=0.5)
+
+
+def test_vc_bounds_by_hand():
+    # VC_RELU at W = 10, L = 2, U = 3: LU = 6;
+    # 2 + 2*10*log2(8e*6 * log2(4e*6)) = 2 + 20*log2(130.478 * 6.02768) = 2 + 20*log2(786.48)
+    # = 2 + 20 * 9.61926 = 194.385.
+    assert evaluate(VC_RELU, W=10, L=2, U=3) == pytest.approx(194.385, abs=1e-2)
+    # VC_THRESHOLD at W = 100, U = 10: 200 * log2(20 / ln 2) = 200 * log2(28.8539) = 970.14.
+    assert evaluate(VC_THRESHOLD, W=100, U=10) == pytest.approx(970.14, abs=1e-2)
+
+
+def test_min_params_relu_any_depth_by_hand():
+    # W = 8: 8 + 64 * log2(8e*64 * log2(4e*64)) = 8 + 64 * log2(1391.8 * 9.443) = 8 + 64 * 13.68
+    # = 883.6 < 1000; W = 9: 9 + 81 * log2(1761.5 * 9.782) = 9 + 81 * 14.07 = 1148.9 >= 1000.
+    assert min_params_relu(1000) == 9
+
+
+def test_min_bits_by_hand():
+    # N = 1000, C = 2, W = 100: need B + log2(1 + B^2/8) >= 1000/100 - log2 6 = 7.415.
+    # B = 5: 5 + log2(4.125) = 7.04 (too few); B = 6: 6 + log2(5.5) = 8.46.
+    assert min_bits(1000, 2, 100) == 6
+    # Enough parameters for one bit each: every parameter may be a single bit.
+    assert min_bits(10, 2, 100) == 1
+
+
+def test_threshold_lower_bounds_at_the_notes_example():
+    # threshold.md: N = 1e4, d = 10, delta = 0.1: floor(pi / asin(0.05)) = floor(62.806) = 62
+    # circle points, so 31 first-layer units; and >= 31 units from the VC bound.
+    assert first_layer_threshold(10**4, 10, 0.1, 1.0) == 31
+    assert min_neurons_threshold(10**4, 10) == 31
+    # The regular hexagon of side 1 in the unit circle: 6 points, 3 units (exactly, not 5.999).
+    assert first_layer_threshold(100, 2, 1.0, 1.0) == 3
+    # Fewer points than the circle holds: N = 11 gives floor(11/2) = 5; no circle in d = 1.
+    assert first_layer_threshold(11, 3, 0.1, 1.0) == 5
+    assert first_layer_threshold(100, 1, 0.1, 1.0) == 0
+
+
+def test_evaluate_names_missing_symbols():
+    with pytest.raises(MemorizeError, match="delta"):
+        evaluate(VARDI.statement["depth"], N=100, d=2, r=1, C=2)
+
+
+def test_registry_names_every_construction():
+    assert set(REGISTRY) == {"relu_two_layer", "threshold_one_hidden", "relu_sublinear",
+                             "threshold_sublinear", "relu_bubeck", "relu_three_layer"}
+    assert bounds_for("relu_sublinear", {"depth": 20}) is VARDI_DEPTH
+    with pytest.raises(ConstructionError, match="no bounds"):
+        bounds_for("nonexistent")
+
+
+BUILT = [c for c in ("relu_two_layer", "relu_bubeck", "relu_three_layer", "threshold_one_hidden")
+         if c in available()]
+
+
+@pytest.mark.parametrize("name", BUILT)
+@settings(max_examples=8, deadline=None)
+@given(data=datasets(n=st.integers(8, 40), d=st.integers(2, 4), num_classes=2,
+                     kind=st.sampled_from(["ball", "sphere"])))
+def test_built_networks_lie_between_the_bounds(name, data):
+    X, y = data
+    two_classes = len(set(y.tolist())) == 2
+    net = build(name, X, y)
+    assert verify.is_memorizing(net, X, y)
+    result = compare(net)
+    for quantity, ratio in result["ratio_to_upper"].items():
+        assert ratio <= 1, (quantity, result)
+    if two_classes:  # the lower bounds are for every labeling; a constant one is easier
+        for quantity, ratio in result["ratio_to_lower"].items():
+            assert ratio >= 1, (quantity, result)
+
+
+def test_compare_reports_exact_formulas_as_ratio_one():
+    from memorize.data import random_separated
+
+    X, y = random_separated(60, 3, 0.05, num_classes=3, seed=2)
+    for name in ("relu_two_layer", "relu_bubeck", "relu_three_layer"):
+        result = compare(build(name, X, y))
+        assert result["ratio_to_upper"]["params"] == 1
+        assert result["ratio_to_upper"]["neurons"] == 1
+
+
+def test_compare_takes_the_summary_from_keywords_or_data():
+    from memorize.data import random_separated
+
+    X, y = random_separated(30, 2, 0.05, seed=3)
+    net = build("relu_two_layer", X, y)
+    assert compare(net, N=30, d=2, C=2, r=1.0, delta=0.05)["data"]["N"] == 30
+    assert compare(net, X, y)["data"]["delta"] == pytest.approx(net.meta["data"]["delta"])
+    net.meta.pop("data")
+    with pytest.raises(MemorizeError, match="summary"):
+        compare(net)
