@@ -127,6 +127,8 @@ def test_built_networks_lie_between_the_bounds(name, data):
         assert ratio <= 1, (quantity, result)
     if two_classes:  # the lower bounds are for every labeling; a constant one is easier
         for quantity, ratio in result["ratio_to_lower"].items():
+            if quantity == "first_layer_width":
+                continue  # a worst-case bound, attained on the great circle (tested there)
             assert ratio >= 1, (quantity, result)
 
 
