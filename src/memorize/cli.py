@@ -1,4 +1,4 @@
-"""The ``memorize`` command: build, verify, list, demo.
+"""The ``memorize`` command: build, verify, list, demo, reproduce.
 
 Exit status: 0 success (for ``verify``: every point memorized exactly),
 1 ``verify`` found a point that is not memorized, 2 bad input (one line on stderr).
@@ -122,6 +122,25 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_reproduce(args) -> int:
+    from memorize.reproduce import reproduce
+
+    say = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    start = time.perf_counter()
+    result = reproduce(args.figures or None, out=args.out, quick=args.quick, progress=say)
+    for name, paths in result["figures"].items():
+        slopes = result["slopes"].get(name, {})
+        fitted = ", ".join(f"{k} {v:.2f}" for k, v in slopes.items() if v == v)
+        print(f"{name}: {', '.join(str(p) for p in paths)}" + (f"  (slopes: {fitted})" if fitted else ""))
+    for figure, construction, reason in result["skipped"]:
+        print(f"skipped {construction} in {figure}: {reason}")
+    bad = [r for rows in result["rows"].values() for r in rows if not r.get("verified", True)]
+    print(f"done in {time.perf_counter() - start:.1f} s; "
+          f"{sum(len(r) for r in result['rows'].values())} networks built, "
+          f"{'all verified exactly' if not bad else f'{len(bad)} NOT verified'}")
+    return 0 if not bad else 1
+
+
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="memorize", description="Build, count and exactly verify memorizing networks.")
     common = argparse.ArgumentParser(add_help=False)
@@ -153,6 +172,16 @@ def make_parser() -> argparse.ArgumentParser:
     d.add_argument("--delta", type=float, default=DEMO["delta"], help=f"separation (default {DEMO['delta']})")
     d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     d.set_defaults(func=cmd_demo)
+
+    from memorize.reproduce import FIGURES
+
+    r = sub.add_parser("reproduce", parents=[common],
+                       help="build, verify and plot every construction beside its bounds")
+    r.add_argument("figures", nargs="*", metavar="FIGURE",
+                   help=f"figures to draw (default all): {', '.join(FIGURES)}")
+    r.add_argument("--out", default="out", help="output folder (default out/)")
+    r.add_argument("--quick", action="store_true", help="small sweeps, a few minutes on 2 cores")
+    r.set_defaults(func=cmd_reproduce)
     return p
 
 

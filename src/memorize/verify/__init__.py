@@ -21,10 +21,20 @@ from memorize.data import validate
 from memorize.errors import DataError
 from memorize.network import Network
 from memorize.verify.exact import Evaluation, evaluate
+from memorize.verify.float_safety import (
+    DtypeSafety,
+    FloatSafetyReport,
+    PrecisionResult,
+    float_safety,
+    minimal_precision,
+    quantize,
+)
 from memorize.verify.floats import evaluate_float
 from memorize.verify.report import Report
 
-__all__ = ["Evaluation", "Report", "evaluate", "evaluate_float", "is_memorizing", "verify"]
+__all__ = ["DtypeSafety", "Evaluation", "FloatSafetyReport", "PrecisionResult", "Report",
+           "evaluate", "evaluate_float", "float_safety", "is_memorizing", "minimal_precision",
+           "quantize", "verify"]
 
 
 def _check_shapes(net: Network, X: np.ndarray) -> None:
