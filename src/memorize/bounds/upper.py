@@ -25,6 +25,8 @@ from memorize.bounds.symbols import C, N, c_O, d, delta, log2, r, L
 
 # Common abbreviations.
 groups = sp.ceiling(N / d)  # ceil(N/d) groups of d points (Baum; Bubeck et al.)
+# Our slab layer: two units per group of d minority-class points (at most floor(N/2) of them).
+slab_units = 2 * sp.ceiling(sp.floor(N / 2) / d)
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,12 @@ BAUM = TheoremBounds(
     theorem="Baum 1988, 'On the capabilities of multilayer perceptrons' (as quoted by "
             "Bubeck et al. 2020 and Rajput et al. 2021)",
     statement={"neurons": groups, "depth": 2, "width": groups},
-    layered={"params": (d + 1) * groups + groups + 1, "neurons": groups + 1, "depth": 2,
-             "width": groups},
-    exact=True,
-    notes="ceil(N/d) hidden threshold units (the statement counts hidden units only).",
+    layered={"params": (d + 1) * slab_units + slab_units + 1, "neurons": slab_units + 1,
+             "depth": 2, "width": slab_units},
+    exact=False,
+    notes="ceil(N/d) hidden threshold units (the statement counts hidden units only); our "
+          "binary construction uses 2 ceil(N_minority/d) <= 2 ceil(floor(N/2)/d) slab units, "
+          "at most ceil(N/d) + 1.",
     assumptions=("points in general position", "binary labels"),
 )
 

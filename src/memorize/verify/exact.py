@@ -245,32 +245,52 @@ def _min_abs(row: _Row) -> int:
 
 @dataclass
 class Evaluation:
-    """Exact outputs: ``outputs[k][i] / scale`` is output ``k`` on point ``i``.
+    """Exact outputs: ``outputs[k][i] / scales[k]`` is output ``k`` on point ``i``.
 
     ``min_step_margin`` is the smallest ``|pre-activation|`` of any step unit
     over the batch (``None`` when the network has no step unit).
     """
 
     outputs: list[np.ndarray]
-    scale: int
+    scales: list[int]
     min_step_margin: Fraction | None
 
+    @property
+    def scale(self) -> int:
+        """The scale of the first output (the one memorization is checked on)."""
+        return self.scales[0]
+
     def output(self, k: int = 0) -> list[Fraction]:
-        return [Fraction(int(v), self.scale) for v in self.outputs[k]]
+        return [Fraction(int(v), self.scales[k]) for v in self.outputs[k]]
 
 
-def _integerize(layer: Layer, scale: int):
-    """Integer weights, biases and the new scale of ``layer`` fed by activations at ``scale``."""
-    den = 1
-    for v in layer.values:
-        if not isinstance(v, int):
-            den = math.lcm(den, v.denominator)
-    for b in layer.bias:
+def _integerize(layer: Layer, scales: list[int]):
+    """Integer weights and biases of ``layer``, and the scale of each of its rows.
+
+    Input ``c`` arrives as ``a_c = a_int / scales[c]``. Row ``r`` is multiplied by
+    ``D_r * M_r`` (``D_r`` the lcm of its own denominators, ``M_r`` that of its
+    inputs' scales), so rows with different denominators do not inflate each other.
+    """
+    values, cols, ptr = layer.values, layer.cols.tolist(), layer.indptr.tolist()
+    weights, bias, row_scales = [0] * len(values), [], []
+    for r in range(layer.out_dim):
+        lo, hi = ptr[r], ptr[r + 1]
+        den, m = 1, 1
+        b = layer.bias[r]
         if not isinstance(b, int):
-            den = math.lcm(den, b.denominator)
-    weights = [int(v * den) for v in layer.values]
-    bias = [int(b * den * scale) for b in layer.bias]
-    return weights, bias, den * scale
+            den = b.denominator
+        for k in range(lo, hi):
+            v = values[k]
+            if not isinstance(v, int):
+                den = math.lcm(den, v.denominator)
+            sc = scales[cols[k]]
+            if sc != m:
+                m = math.lcm(m, sc)
+        for k in range(lo, hi):
+            weights[k] = int(values[k] * den) * (m // scales[cols[k]])
+        bias.append(int(b * den * m))
+        row_scales.append(den * m)
+    return weights, bias, row_scales
 
 
 def _input_rows(X: np.ndarray, F: int) -> list[_Row]:
@@ -295,7 +315,7 @@ def _piecewise_linear(layer: Layer, nxt: Layer, u: _Row, scale: int, n: int):
     ``A(u) u + B(u)`` with ``A, B`` constant between the units' breakpoints:
     sort the breakpoints once, take prefix sums, and look each point up.
     """
-    w1, b1, s1 = _integerize(layer, scale)
+    w1, b1, s1 = _integerize(layer, [scale] * layer.in_dim)
     w2, b2, s2 = _integerize(nxt, s1)
     c = np.zeros(layer.out_dim, dtype=object)
     c[layer.rows] = np.array(w1, dtype=object)
@@ -425,13 +445,22 @@ def _limb_step_layer(layer: Layer, rows: list[_Row], weights: list[int], bias: l
     return [_Row((top[r] >= 0).astype(np.int64)) for r in range(layer.out_dim)]
 
 
-def _eval_layer(layer: Layer, rows: list[_Row], scale: int, n: int, margin: _Margin):
-    weights, bias, new_scale = _integerize(layer, scale)
+def _eval_layer(layer: Layer, rows: list[_Row], scales: list[int], n: int, margin: _Margin):
+    weights, bias, new_scales = _integerize(layer, scales)
     if (layer.activation == "step" and layer.out_dim > 1 and weights
             and any(rows[c].codes is None and rows[c].vals.dtype == object for c in set(layer.cols.tolist()))
-            and all(rows[c].codes is None for c in set(layer.cols.tolist()))
-            and max(abs(w) for w in weights) * int(max(np.diff(layer.indptr).max(), 1)) < (1 << 36)):
-        return _limb_step_layer(layer, rows, weights, bias, n, new_scale, margin), 1
+            and all(rows[c].codes is None for c in set(layer.cols.tolist()))):
+        # a step unit only needs the sign: bring all rows to one scale for the margin
+        common = math.lcm(*new_scales)
+        ptr = layer.indptr.tolist()
+        for r in range(layer.out_dim):
+            f = common // new_scales[r]
+            if f != 1:
+                weights[ptr[r]:ptr[r + 1]] = [w * f for w in weights[ptr[r]:ptr[r + 1]]]
+                bias[r] *= f
+        new_scales = [common] * layer.out_dim
+        if max(abs(w) for w in weights) * int(max(np.diff(layer.indptr).max(), 1)) < (1 << 36):
+            return _limb_step_layer(layer, rows, weights, bias, n, common, margin), [1] * layer.out_dim
     cols = layer.cols.tolist()
     ptr = layer.indptr.tolist()
     out = []
@@ -447,29 +476,30 @@ def _eval_layer(layer: Layer, rows: list[_Row], scale: int, n: int, margin: _Mar
             out.append(terms[0][0])  # pass-through neuron: alias, keep its codes
             continue
         z = _combine(terms, b, n)
-        out.append(_activate(z, layer.activation, new_scale, margin))
-    return out, (1 if layer.activation == "step" else new_scale)
+        out.append(_activate(z, layer.activation, new_scales[r], margin))
+    return out, ([1] * layer.out_dim if layer.activation == "step" else new_scales)
 
 
 def _eval_chunk(net: Network, X: np.ndarray, F: int, margin: _Margin):
     n = X.shape[0]
-    rows, scale = _input_rows(X, F), 1 << F
+    rows, scales = _input_rows(X, F), [1 << F] * X.shape[1]
     layers = net.layers
     i = 0
     while i < len(layers):
         layer = layers[i]
         nxt = layers[i + 1] if i + 1 < len(layers) else None
         if _fusable(layer, nxt):
-            rows, scale = _piecewise_linear(layer, nxt, rows[int(layer.cols[0])], scale, n)
+            c = int(layer.cols[0])
+            rows, scales = _piecewise_linear(layer, nxt, rows[c], scales[c], n)
             if nxt.activation != "identity":
-                rows = [_activate(r, nxt.activation, scale, margin) for r in rows]
+                rows = [_activate(r, nxt.activation, sc, margin) for r, sc in zip(rows, scales)]
                 if nxt.activation == "step":
-                    scale = 1
+                    scales = [1] * len(rows)
             i += 2
             continue
-        rows, scale = _eval_layer(layer, rows, scale, n, margin)
+        rows, scales = _eval_layer(layer, rows, scales, n, margin)
         i += 1
-    return [r.per_point() for r in rows], scale
+    return [r.per_point() for r in rows], scales
 
 
 def _chunk_size(net: Network, n: int) -> int:
@@ -500,9 +530,9 @@ def evaluate(net: Network, X, *, chunk_size: int | None = None, progress=None) -
     F = dyadic.scale_bits(X)
     margin = _Margin()
     parts: list[list[np.ndarray]] = []
-    scale = 1
+    scales: list[int] = []
     for start in range(0, n, size):
-        outs, scale = _eval_chunk(net, X[start:start + size], F, margin)
+        outs, scales = _eval_chunk(net, X[start:start + size], F, margin)
         parts.append(outs)
         if progress is not None:
             progress(min(start + size, n), n)
@@ -512,4 +542,4 @@ def evaluate(net: Network, X, *, chunk_size: int | None = None, progress=None) -
         if any(p.dtype == object for p in pieces):
             pieces = [p.astype(object) for p in pieces]
         outputs.append(np.concatenate(pieces))
-    return Evaluation(outputs, scale, margin.value)
+    return Evaluation(outputs, scales, margin.value)
