@@ -11,9 +11,11 @@ For each: neurons, nonzero weights, depth, build time and exact verification
 time, and the fitted log-log slopes of neurons vs n and vs 1/delta. Columns
 ``m, k, r, groups, features, mem, blocks`` are the construction's recorded
 quantities; ``upper`` = lift + memorization + output neurons. The
-"baum" column is Baum's (1988) one-hidden-layer count as a *formula*
-(``2 * sum over non-background classes c of ceil(n_c / d)`` hidden units,
-background = the most frequent class), not a built network.
+``baum_*`` columns are Baum's (1988) one-hidden-layer network
+(``threshold_one_hidden``) built on the same data: its neurons, nonzero
+weights, build time and exact verification time (verified up to
+``--verify-max-baum`` points: its N/d hidden units meet every point, so its
+verification grows like N^2).
 
     PYTHONPATH=src python benchmarks/bench_threshold.py [--csv out.csv] [--verify-max 100000]
 """
@@ -22,19 +24,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import time
 
 import numpy as np
 
 from memorize import build, data, verify
-
-
-def baum_hidden_units(y: np.ndarray, d: int) -> int:
-    """Baum's slab count: ``2 * sum_{c != background} ceil(n_c / d)`` hidden units (formula only)."""
-    counts = np.bincount(y)
-    background = int(np.argmax(counts))
-    return 2 * sum(math.ceil(int(c) / d) for k, c in enumerate(counts) if k != background and c)
 
 
 def planted(n: int, d: int, delta: float, seed: int):
@@ -54,7 +48,7 @@ def planted(n: int, d: int, delta: float, seed: int):
     return X, y
 
 
-def run(n: int, delta: float, d: int, seed: int, verify_max: int) -> dict:
+def run(n: int, delta: float, d: int, seed: int, verify_max: int, verify_max_baum: int) -> dict:
     X, y = planted(n, d, delta, seed)
     t0 = time.perf_counter()
     net = build("threshold_sublinear", X, y, seed=seed)
@@ -68,12 +62,19 @@ def run(n: int, delta: float, d: int, seed: int, verify_max: int) -> dict:
         "m": s["m"], "k": s["k"], "r": s["r"], "groups": s["G"], "features": s["F"],
         "mem": s["J"], "blocks": s["blocks"], "upper": s["G"] + s["F"] + s["J"] + 1,
         "build_s": round(t_build, 2), "verify_s": None, "ok": None,
-        "baum": baum_hidden_units(y, d),
     }
     if n <= verify_max:
         t0 = time.perf_counter()
         row["ok"] = verify.is_memorizing(net, X, y)
         row["verify_s"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    baum = build("threshold_one_hidden", X, y, seed=seed)
+    row.update(baum_neurons=baum.neurons, baum_weights=sum(len(L.values) for L in baum.layers),
+               baum_build_s=round(time.perf_counter() - t0, 2), baum_verify_s=None, baum_ok=None)
+    if n <= verify_max_baum:
+        t0 = time.perf_counter()
+        row["baum_ok"] = verify.is_memorizing(baum, X, y)
+        row["baum_verify_s"] = round(time.perf_counter() - t0, 2)
     return row
 
 
@@ -90,11 +91,13 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--verify-max", type=int, default=100_000,
                     help="verify exactly only up to this n")
+    ap.add_argument("--verify-max-baum", type=int, default=10_000,
+                    help="verify Baum's network exactly only up to this n")
     ap.add_argument("--csv", help="also write the rows to this CSV file")
     args = ap.parse_args(argv)
 
-    rows = [run(int(n), 0.1, args.d, args.seed, args.verify_max) for n in args.ns]
-    rows += [run(int(args.n_delta), dl, args.d, args.seed, args.verify_max) for dl in args.deltas]
+    rows = [run(int(n), 0.1, args.d, args.seed, args.verify_max, args.verify_max_baum) for n in args.ns]
+    rows += [run(int(args.n_delta), dl, args.d, args.seed, args.verify_max, args.verify_max_baum) for dl in args.deltas]
     keys = list(rows[0])
     print(" ".join(f"{k:>9}" for k in keys))
     for r in rows:

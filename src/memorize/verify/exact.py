@@ -70,20 +70,27 @@ class _Row:
         return self.vals if self.codes is None else self.vals[self.codes]
 
     def coded(self) -> "_Row | None":
-        """This per-point int64 row as a coded row, if it has few distinct values."""
+        """This per-point row as a coded row, if it has few distinct values (else None)."""
         if self.codes is not None:
             return self
-        if self._coded is None and self.vals.dtype != object:
+        if self._coded is None:
+            v, n = self.vals, len(self.vals)
             lo, hi = self.bounds()
-            n = len(self.vals)
-            if hi - lo <= 4 * n + 64:
-                offset = self.vals - lo
+            if v.dtype != object and hi - lo <= 4 * n + 64:
+                offset = v - lo
                 present = np.zeros(hi - lo + 1, dtype=bool)
                 present[offset] = True
                 remap = np.cumsum(present) - 1
                 uniq = np.flatnonzero(present) + lo
-                vals = np.array([int(u) for u in uniq], dtype=object)
-                self._coded = _Row(vals, remap[offset].astype(np.intp))
+                self._coded = _Row(np.array([int(u) for u in uniq], dtype=object),
+                                   remap[offset].astype(np.intp))
+            elif len(set(v[:: max(1, n // 64)].tolist())) <= 32:
+                # a sample suggests few distinct values: factorize in one pass
+                seen: dict = {}
+                codes = np.fromiter((seen.setdefault(x, len(seen)) for x in v.tolist()),
+                                    dtype=np.intp, count=n)
+                if len(seen) <= 2 * math.isqrt(n) + 64:
+                    self._coded = _Row(np.array(list(seen), dtype=object), codes)
         return self._coded
 
 
@@ -149,27 +156,29 @@ def _coded_sum(terms, bias: int) -> _Row:
 def _combine(terms: list[tuple[_Row, int]], bias: int, n: int) -> _Row:
     """The exact row ``bias + sum(w * row)``."""
     small, big, coded = [], [], []
-    heavy: dict[int, list] = {}  # small rows under big weights, grouped by |w|
+    heavy: dict[int, list] = {}  # per-point rows under big weights, grouped by |w|
     bound = 0
     for row, w in terms:
         if row.codes is not None:
             coded.append((row, w))
-        elif row.vals.dtype == object:
-            big.append((row.vals, w))
+            continue
+        m = abs(w) * row.maxabs()
+        if m == 0:
+            continue
+        if row.vals.dtype != object and bound + m < _LIMIT:
+            bound += m
+            small.append((row.vals, w))
+        elif abs(w) >= _LIMIT or row.vals.dtype != object:
+            heavy.setdefault(abs(w), []).append((row, 1 if w > 0 else -1))
         else:
-            m = abs(w) * row.maxabs()
-            if m == 0:
-                continue
-            if bound + m < _LIMIT:
-                bound += m
-                small.append((row.vals, w))
-            else:
-                heavy.setdefault(abs(w), []).append((row, 1 if w > 0 else -1))
+            big.append((row.vals, w))
     for w, group in heavy.items():
-        # w*p - w*q = w*(p - q): the inner difference of steps has few distinct values.
-        inner = _Row(sum((r.vals if sg > 0 else -r.vals) for r, sg in group)) \
-            if len(group) > 1 and sum(r.maxabs() for r, _ in group) < _LIMIT else None
-        parts = [(inner, 1)] if inner is not None else group
+        # w*p - w*q = w*(p - q): the inner difference of ramps has few distinct values.
+        if len(group) > 1:
+            inner = sum((r.vals.astype(object) if sg > 0 else -r.vals.astype(object)) for r, sg in group)
+            parts = [(_demote(_Row(np.asarray(inner, dtype=object))), 1)]
+        else:
+            parts = group
         for row, sg in parts:
             if (c := row.coded()) is not None:
                 coded.append((c, sg * w))
