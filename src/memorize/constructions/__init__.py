@@ -99,4 +99,4 @@ def build(name: str, X, y, *, seed=None, **options):
 
 
 # Importing the modules registers their constructions.
-from memorize.constructions import baum, two_layer  # noqa: E402,F401
+from memorize.constructions import baum, sublinear, two_layer  # noqa: E402,F401
