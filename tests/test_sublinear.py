@@ -235,3 +235,17 @@ def test_default_block_size_minimizes_depth():
     budget = depth // 2
     m = budget_block_size(line.floors, c, budget)
     assert sublinear_depth(150, block_offset_bits(line.floors, m), c, m, parallel=True) <= budget
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(3, 10**6), st.integers(3, 60), st.integers(2, 20), st.integers(1, 30),
+       st.integers(1, 50))
+def test_closed_forms_main_regime(blocks, n, c, extra, d):
+    rho = c + 1 + extra
+    N = (blocks - 1) * n + 1
+    got = sublinear_counts(N, d, rho, c, n)
+    assert got["blocks"] == blocks
+    assert got["params"] == 3 * d + 42 * blocks + n * (56 * rho + 54 * c + 27) - 14 * rho - 6 * c - 148
+    assert got["neurons"] == 6 * blocks + n * (7 * rho + 3 * c + 2) - rho - 8
+    assert got["depth"] == blocks - 1 + n * rho + 2
+    assert got["width"] == 10

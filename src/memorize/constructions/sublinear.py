@@ -12,11 +12,11 @@ from memorize.constructions import register
 from memorize.constructions.line_blocks import Blocks, block_offset_bits, integer_line, pack_blocks
 from memorize.constructions.provenance import provenance
 from memorize.constructions.relu_gadgets import (
-    Affine, LayerStack, Stream, match_layer, segment_thresholds, step_ramps,
+    Affine, LayerStack, Stream, match_layer, segment_thresholds, step_ramps, stream_layer,
 )
 from memorize.data import deduplicate, num_classes
 from memorize.errors import ConstructionError
-from memorize.network import Layer, Network
+from memorize.network import Network
 
 THEOREM = ("Vardi, Yehudai, Shamir 2022, 'On the Optimal Memorization Power of ReLU Neural "
            "Networks' (ICLR), Theorem 3.1; bounded depth: their O~(N/L) result")
@@ -210,8 +210,6 @@ def _extract_and_match(stack: LayerStack, rel: Affine, uu: Affine, ww: Affine, b
 
 def stream_step(stream: Stream, thresholds: list[int], beta: int, b: int):
     """The neurons of ``stream`` at layer ``b`` of a segment: idle, then its bits at the end."""
-    from memorize.constructions.relu_gadgets import stream_layer
-
     start = beta - len(thresholds)
     return stream_layer(stream, thresholds[b - start] if b >= start else None)
 
@@ -221,7 +219,98 @@ def stream_step(stream: Stream, thresholds: list[int], beta: int, b: int):
           THEOREM)
 def build_sublinear(X, y, *, seed: int | None = 0, block_size: int | None = None,
                     depth: int | None = None) -> Network:
-    """PLACEHOLDER"""
+    """The O~(sqrt N)-parameter ReLU memorizer of Vardi, Yehudai, Shamir (2022), Theorem 3.1.
+
+    Theorem 3.1: let ``x_1..x_N`` in ``R^d`` with ``||x_i|| <= r`` and
+    ``||x_i - x_j|| >= delta`` for all ``i != j``, labels in ``[C]``, and
+    ``R = 10 r N^2 sqrt(pi d) / delta``. Then a ReLU network of width 12, depth
+    ``O(sqrt(N log N) + sqrt(N / log N) max(log R, log C))`` and bit complexity
+    ``O(log d + sqrt(N / log N) max(log R, log C))`` (hence ``O~(sqrt N)``
+    parameters) outputs exactly ``y_i`` on ``x_i``. With depth ``L <= sqrt N``,
+    ``O~(N / L)`` parameters suffice (``depth`` option).
+
+    Construction, stage by stage (each stage a separately tested gadget):
+
+    (a) :func:`~memorize.constructions.line_blocks.integer_line`: a seeded
+        random integer direction (re-drawn until the projections are distinct,
+        checked exactly), scaled by a power of two so that consecutive
+        projections are ``>= 2`` apart, shifted so the smallest is 0:
+        ``t(x) in [0, top]`` on the data, ``a = floor(t)`` strictly increasing.
+    (b) Sort, cut into ``K = ceil(N / n)`` blocks of ``n``. Block ``j`` stores
+        ``lo_j`` (floor of its first point) in the weights and two words:
+        ``U_j`` packs the offsets ``a - lo_j`` (``rho`` bits each), ``W_j`` the
+        labels (``c`` bits each), MSB first, fixed width, padded with ``(0, 0)``.
+        The chooser maps ``t`` to ``(t - lo_j, U_j, W_j)`` by telescoping sums
+        of unit steps ``[t >= lo_j] = relu(t - lo_j + 1) - relu(t - lo_j)``
+        (exact on the data: other blocks are >= 1 away from each ramp).
+        Sequential (default): one layer per block boundary, width 6.
+        Parallel (``depth`` given): all ``2(K-1)`` ramps in one layer.
+    (c) Bit extraction, one layer per bit and word: with integer remainder
+        ``r`` and threshold ``T = 2^k``, ``bit = relu(r-T+1) - relu(r-T)``,
+        ``r <- r - T bit``, ``A <- 2A + bit``; both words are read in
+        parallel, ``beta = max(rho, c)`` layers per segment, the shorter word
+        idling (carrying ``r``) at the start of each segment.
+    (d) Match: with ``D = (t - lo_j) - A_k`` and the label ``L_k``,
+        ``relu(L + M D) - relu(M D) - relu(L + M(D-2)) + relu(M(D-2))``
+        (``M = 2^c``) is ``L`` for ``D in [0, 1]`` and 0 for ``D <= -1`` or
+        ``D >= 2``; on the data exactly the point's own segment has
+        ``D in [0, 1)`` and every other one is >= 1 away. Its four neurons sit
+        in the first layer of the next segment, so matching costs no layer.
+
+    Exact sizes (``N`` distinct points, ``K = ceil(N/n)``, ``beta = max(rho, c)``,
+    ``c = max(1, bitlen(C - 1))``, depth = number of affine layers), as returned
+    by :func:`sublinear_counts` and asserted by the tests:
+
+    * depth ``= S + n beta + 2`` with ``S = K - 1`` selection layers
+      (sequential, ``K >= 2``), ``S = 3`` (parallel, ``K >= 2``), ``S = 1`` (``K = 1``);
+    * width ``= 10`` when ``rho > c`` and ``n >= 3`` (the regime of any non-tiny
+      data set), ``<= 12`` always for the sequential chooser (12 only when
+      ``rho = c``); parallel: ``max(2K - 1, that)``;
+    * sequential, ``K >= 3``, ``n >= 3``, ``c >= 2``, ``rho >= c + 2``:
+      ``params (dense) = 3d + 42K + n(56 rho + 54c + 27) - 14 rho - 6c - 148``,
+      ``neurons = 6K + n(7 rho + 3c + 2) - rho - 8``; in general dense params
+      are ``sum (w_{l-1} + 1) w_l`` over the widths listed by :func:`layer_sizes`;
+    * nonzero params: measured (about 1/3 of dense; data words can be 0);
+    * max bits ``= max(n beta + 1, c + 2, bitlen(lo_max) + 1, b_1)``: the
+      threshold ``2^(n beta - 1)``, the match weights, the block starts, and
+      ``b_1`` the bits of the dyadic first layer (input precision plus the
+      direction's 24 bits; about 130 for float64 data in the unit ball).
+
+    Departures from the paper, and why:
+
+    * Labels ``0..C-1`` are stored as they are (``c = bitlen(C - 1)`` bits); no
+      "no match" value is needed since every data point matches exactly one
+      segment and padding segments carry label 0.
+    * Positions are stored relative to their block start (``rho`` is measured
+      on the data: about ``log2(n N)`` against the paper's ``log2 R`` for
+      absolute positions), which shortens the words by ~``log2 K`` bits each.
+    * The chooser takes one layer per block (telescoping steps) instead of the
+      selection lemma's three; bits are read with integer remainders (one
+      layer per bit) instead of Telgarsky triangles (three per bit); matching
+      is folded into the extraction layers. Width 10 instead of 12.
+    * ``rho``, ``c`` and the default block size come from the data (``n``
+      minimizes the exact depth) instead of the theorem's worst-case
+      ``log R`` and ``sqrt(N / log N)``.
+    * Depth budget ``depth=L``: ``n`` is the largest block size whose
+      parallel-chooser network has depth ``<= L``. ``L <= 0`` or ``L`` below the
+      depth of one-point blocks raises :class:`ConstructionError`; ``L`` above
+      the depth of a single block holding all points is clamped to it with a
+      ``UserWarning``.
+    * Exact only on the data points (as the theorem); weights need
+      ``n beta + 1`` bits, so float64 evaluation fails (expected).
+
+    Parameters
+    ----------
+    X : array (N, d) of floats; y : array (N,) of labels ``0..C-1``
+    seed : seed of the random direction
+    block_size : points per block ``n`` (default: depth-minimizing; capped at N)
+    depth : depth budget ``L`` (parallel chooser); exclusive with ``block_size``
+
+    Raises
+    ------
+    DataError on malformed data or a point repeated with different labels;
+    ConstructionError on bad options or budgets.
+    """
     Xu, yu, _ = deduplicate(X, y)
     N, d = Xu.shape
     C = num_classes(yu)
