@@ -23,7 +23,7 @@ from memorize.errors import ConstructionError
 @dataclass(frozen=True)
 class IntegerLine:
     """``t(x) = <weights, x> + bias``; on the data ``t`` takes values ``>= 0`` that are
-    pairwise ``>= 2`` apart, with ``t = 0`` at the smallest.
+    pairwise ``>= 2`` apart, the smallest in ``[0, 1)``.
 
     ``order`` sorts the points by ``t``; ``floors[i]`` is ``floor(t)`` of the
     ``i``-th point in that order (strictly increasing int64).
@@ -46,14 +46,18 @@ def integer_line(X: np.ndarray, rng: np.random.Generator) -> IntegerLine:
     With ``p_i = <w, X_int_i>`` (``X = X_int / 2^F``, ``w`` a random integer
     direction re-drawn until the ``p_i`` are distinct) and ``g`` the smallest
     gap of the sorted ``p``, put ``h = bitlen(g) - 2`` and
-    ``t = (p - p_min) / 2^h``. Then every gap is ``>= g / 2^h >= 2``; the
-    power of two keeps the weights dyadic and the floors exact shifts.
+    ``t = p / 2^h - floor(p_min / 2^h)``. Then every gap is ``>= g / 2^h >= 2``; the
+    power of two keeps the weights dyadic and the floors exact shifts. The
+    shift is the integer ``floor(p_min / 2^h)``, so the smallest ``t`` is in ``[0, 1)``.
     """
     proj = distinct_projection(X, rng)
     h = proj.min_gap.bit_length() - 2
     p_sorted = proj.t_int[proj.order]
-    q = p_sorted - p_sorted[0]
-    floors_obj = q >> h if h >= 0 else q << -h
+    # t = p / 2^h - floor(p_min / 2^h): an integer bias keeps the first layer's
+    # weights integers (when h <= F) and its bits few; t_min lies in [0, 1).
+    scaled = p_sorted >> h if h >= 0 else p_sorted << -h
+    base = int(scaled[0])
+    floors_obj = scaled - base
     top = int(floors_obj[-1])
     if top >= 1 << 62:
         raise ConstructionError(
@@ -61,12 +65,12 @@ def integer_line(X: np.ndarray, rng: np.random.Generator) -> IntegerLine:
             "the points are too close together relative to their spread for this construction"
         )
     floors = np.array([int(v) for v in floors_obj], dtype=np.int64)
-    # The guarantee, checked exactly: every gap of q is >= g >= 2^(h+1), so gaps of t are >= 2.
+    # The guarantee, checked exactly: every gap of p is >= g >= 2^(h+1), so gaps of t are >= 2.
     if proj.min_gap < 1 << (h + 1):
         raise ConstructionError("internal error: projected gaps below 2")  # pragma: no cover
     two_h = Fraction(2) ** h
     weights = [Fraction(wj << proj.F) / two_h for wj in proj.w]
-    bias = -Fraction(int(p_sorted[0])) / two_h
+    bias = Fraction(-base)
     return IntegerLine(weights, bias, proj.order, floors)
 
 
