@@ -98,6 +98,8 @@ def test_bad_budgets_and_options():
         memorize.build("relu_sublinear", X, y, depth=50, block_size=4)
     with pytest.raises(ConstructionError, match="block_size"):
         memorize.build("relu_sublinear", X, y, block_size=0)
+    with pytest.raises(ConstructionError, match="directions"):
+        memorize.build("relu_sublinear", X, y, directions=0)
 
 
 @pytest.mark.parametrize("n,d,C", [(1, 1, 1), (1, 3, 2), (2, 1, 2), (5, 1, 1), (17, 1, 2), (40, 2, 1)])

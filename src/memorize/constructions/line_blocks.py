@@ -40,8 +40,11 @@ class IntegerLine:
         return int(self.floors[-1])
 
 
-def integer_line(X: np.ndarray, rng: np.random.Generator) -> IntegerLine:
+def integer_line(X: np.ndarray, rng: np.random.Generator, directions: int = 1) -> IntegerLine:
     """Stage (a): a random direction with distinct projections, scaled to gaps >= 2.
+
+    Of ``directions`` random draws the one with the smallest range ``top``
+    (in units of the smallest gap) is kept: fewer bits per stored position.
 
     With ``p_i = <w, X_int_i>`` (``X = X_int / 2^F``, ``w`` a random integer
     direction re-drawn until the ``p_i`` are distinct) and ``g`` the smallest
@@ -50,6 +53,11 @@ def integer_line(X: np.ndarray, rng: np.random.Generator) -> IntegerLine:
     power of two keeps the weights dyadic and the floors exact shifts. The
     shift is the integer ``floor(p_min / 2^h)``, so the smallest ``t`` is in ``[0, 1)``.
     """
+    lines = [_scaled_line(X, rng) for _ in range(max(1, directions))]
+    return min(lines, key=lambda line: line.top)
+
+
+def _scaled_line(X: np.ndarray, rng: np.random.Generator) -> IntegerLine:
     proj = distinct_projection(X, rng)
     h = proj.min_gap.bit_length() - 2
     p_sorted = proj.t_int[proj.order]

@@ -218,7 +218,7 @@ def stream_step(stream: Stream, thresholds: list[int], beta: int, b: int):
           "Vardi et al. 2022: O~(sqrt N) params, width 12, big-integer weights (depth budget option)",
           THEOREM)
 def build_sublinear(X, y, *, seed: int | None = 0, block_size: int | None = None,
-                    depth: int | None = None) -> Network:
+                    depth: int | None = None, directions: int = 4) -> Network:
     """The O~(sqrt N)-parameter ReLU memorizer of Vardi, Yehudai, Shamir (2022), Theorem 3.1.
 
     Theorem 3.1: let ``x_1..x_N`` in ``R^d`` with ``||x_i|| <= r`` and
@@ -233,7 +233,7 @@ def build_sublinear(X, y, *, seed: int | None = 0, block_size: int | None = None
 
     (a) :func:`~memorize.constructions.line_blocks.integer_line`: a seeded
         random integer direction (re-drawn until the projections are distinct,
-        checked exactly), scaled by a power of two so that consecutive
+        checked exactly; best of ``directions`` draws), scaled by a power of two so that consecutive
         projections are ``>= 2`` apart, shifted so the smallest is 0:
         ``t(x) in [0, top]`` on the data, ``a = floor(t)`` strictly increasing.
     (b) Sort, cut into ``K = ceil(N / n)`` blocks of ``n``. Block ``j`` stores
@@ -273,8 +273,8 @@ def build_sublinear(X, y, *, seed: int | None = 0, block_size: int | None = None
     * nonzero params: measured (about 1/3 of dense; data words can be 0);
     * max bits ``= max(n beta + 1, c + 2, bitlen(lo_max) + 1, b_1)``: the
       threshold ``2^(n beta - 1)``, the match weights, the block starts, and
-      ``b_1`` the bits of the dyadic first layer (input precision plus the
-      direction's 24 bits; about 130 for float64 data in the unit ball).
+      ``b_1`` the bits of the first layer (the direction's 24 bits times a
+      power of two, and an integer shift; 30-80 bits for float64 data).
 
     Departures from the paper, and why:
 
@@ -305,6 +305,8 @@ def build_sublinear(X, y, *, seed: int | None = 0, block_size: int | None = None
     seed : seed of the random direction
     block_size : points per block ``n`` (default: depth-minimizing; capped at N)
     depth : depth budget ``L`` (parallel chooser); exclusive with ``block_size``
+    directions : random directions tried in stage (a); the one with the
+        smallest range (fewest position bits) is kept
 
     Raises
     ------
@@ -319,7 +321,9 @@ def build_sublinear(X, y, *, seed: int | None = 0, block_size: int | None = None
         raise ConstructionError("give block_size or depth (a depth budget), not both")
     if block_size is not None and not (1 <= block_size):
         raise ConstructionError(f"block_size={block_size} must be a positive integer")
-    line = integer_line(Xu, np.random.default_rng(seed))
+    if directions < 1:
+        raise ConstructionError(f"directions={directions} must be a positive integer")
+    line = integer_line(Xu, np.random.default_rng(seed), directions)
     labels = yu[line.order]
     parallel = depth is not None
     if parallel:
@@ -332,7 +336,7 @@ def build_sublinear(X, y, *, seed: int | None = 0, block_size: int | None = None
     stack = LayerStack(d)
     rel, uu, ww = _head(stack, line, blocks, parallel)
     _extract_and_match(stack, rel, uu, ww, blocks)
-    options = {"block_size": block_size, "depth": depth}
+    options = {"block_size": block_size, "depth": depth, "directions": directions}
     meta = provenance("relu_sublinear", THEOREM, seed, options, X, y,
                       blocks=blocks.count, chosen_block_size=n, rho=blocks.rho, label_bits=c,
                       top=int(max(blocks.lo)), line_range=line.top,
