@@ -24,6 +24,7 @@ import numpy as np
 
 import memorize
 from memorize import data, verify
+from memorize.constructions.sublinear import sublinear_depth
 
 
 def dataset(n: int, d: int, C: int, seed: int, separated_max: int):
@@ -71,6 +72,7 @@ def crossing(key, d, C, seed, lo, hi, separated_max):
 
 
 def table(rows, cols):
+    """Print ``rows`` (dicts) as an aligned text table of ``cols``."""
     widths = [max(len(c), *(len(fmt(r.get(c))) for r in rows)) for c in cols]
     print("  ".join(c.rjust(w) for c, w in zip(cols, widths)))
     for r in rows:
@@ -102,7 +104,7 @@ def main(argv=None):
 
     rows = [measure(int(n), args.d, args.C, args.seed, smax, n <= args.verify_max) for n in args.sizes]
     all_rows += rows
-    print("== relu_sublinear, sqrt(N) network ==")
+    print("== relu_sublinear, sqrt(N) network ==", flush=True)
     table(rows, ["N", "delta", "build_s", "verify_s", "ok", "params", "nonzero_params", "depth",
                  "width", "max_bits", "total_bits", "rho", "chosen_block_size", "blocks"])
     if len(rows) >= 2:
@@ -116,11 +118,12 @@ def main(argv=None):
     if not args.no_crossing:
         print("\nfirst N with fewer parameters than 2N + d (two-layer baseline):")
         for key in ("nonzero_params", "params"):
-            print(f"  {key}: {crossing(key, args.d, args.C, args.seed, 100, 10**6, smax)}")
+            print(f"  {key}: {crossing(key, args.d, args.C, args.seed, 100, 2 * 10**5, smax)}", flush=True)
 
     n = int(args.tradeoff_n)
     X, y = dataset(n, args.d, args.C, args.seed, smax)
-    budgets = []
+    c = max(1, (args.C - 1).bit_length())
+    budgets = [sublinear_depth(n, 1, c, 1, parallel=True)]  # the smallest admissible budget
     L = 2
     while L <= math.isqrt(n):
         budgets.append(L)
@@ -132,12 +135,13 @@ def main(argv=None):
         try:
             r = measure(n, args.d, args.C, args.seed, smax, False, depth=L)
         except memorize.ConstructionError as exc:
-            print(f"  L={L}: {exc}")
+            print(f"  L={L}: {exc}", flush=True)
             continue
         r["params*L/N"] = r["params"] * L / n
         r["nonzero*L/N"] = r["nonzero_params"] * L / n
         trade.append(r)
     print(f"\n== depth trade-off, N = {n} (parallel chooser) ==")
+    trade.sort(key=lambda r: r["budget"])
     table(trade, ["budget", "depth", "width", "params", "nonzero_params", "params*L/N", "nonzero*L/N",
                   "max_bits", "chosen_block_size", "blocks", "build_s"])
     all_rows += trade

@@ -102,7 +102,7 @@ def test_bad_budgets_and_options():
         memorize.build("relu_sublinear", X, y, directions=0)
 
 
-@pytest.mark.parametrize("n,d,C", [(1, 1, 1), (1, 3, 2), (2, 1, 2), (5, 1, 1), (17, 1, 2), (40, 2, 1)])
+@pytest.mark.parametrize("n,d,C", [(1, 1, 1), (1, 3, 2), (2, 1, 2), (5, 1, 1), (17, 1, 2), (40, 2, 1), (30, 2, 1000), (64, 3, 2**20)])
 def test_edge_cases(n, d, C):
     X, y = data.random_separated(n, d, 0.01, num_classes=C, seed=n + d)
     if C == 2 and n >= 2:
