@@ -125,6 +125,13 @@ def stream_layer(s: Stream, threshold: int | None) -> list[Neuron]:
     return neurons
 
 
+def aligned_stream_layer(stream: Stream, thresholds: list[int], beta: int, b: int) -> list[Neuron]:
+    """Layer ``b`` of a ``beta``-layer segment: the stream idles first and reads its
+    ``len(thresholds)`` bits in the last layers, so its value is fresh at the segment's end."""
+    start = beta - len(thresholds)
+    return stream_layer(stream, thresholds[b - start] if b >= start else None)
+
+
 def segment_thresholds(bits: int, segments: int, k: int) -> list[int]:
     """Thresholds ``2^(bits (segments-1-k) + bits-1-i)``, ``i = 0..bits-1``, of segment ``k``.
 

@@ -12,7 +12,8 @@ from memorize.constructions import register
 from memorize.constructions.line_blocks import Blocks, block_offset_bits, integer_line, pack_blocks
 from memorize.constructions.provenance import provenance
 from memorize.constructions.relu_gadgets import (
-    Affine, LayerStack, Stream, match_layer, segment_thresholds, step_ramps, stream_layer,
+    Affine, LayerStack, Stream, match_layer, segment_thresholds, step_ramps,
+    aligned_stream_layer,
 )
 from memorize.data import deduplicate, num_classes
 from memorize.errors import ConstructionError
@@ -196,8 +197,8 @@ def _extract_and_match(stack: LayerStack, rel: Affine, uu: Affine, ww: Affine, b
                 neurons += g
                 y = contribution if y is None else y + contribution
                 pending = None
-            neurons += stream_step(pos, tu, beta, b)
-            neurons += stream_step(lab, tw, beta, b)
+            neurons += aligned_stream_layer(pos, tu, beta, b)
+            neurons += aligned_stream_layer(lab, tw, beta, b)
             stack.add(neurons)
             rel = Affine.of("tp")
         pending = (rel - pos.acc, lab.acc)
@@ -206,12 +207,6 @@ def _extract_and_match(stack: LayerStack, rel: Affine, uu: Affine, ww: Affine, b
     stack.add(([y.neuron("Y")] if y is not None else []) + g)
     out = contribution + (Affine.of("Y") if y is not None else 0)
     stack.add([out.neuron("out")], activation="identity")
-
-
-def stream_step(stream: Stream, thresholds: list[int], beta: int, b: int):
-    """The neurons of ``stream`` at layer ``b`` of a segment: idle, then its bits at the end."""
-    start = beta - len(thresholds)
-    return stream_layer(stream, thresholds[b - start] if b >= start else None)
 
 
 @register("relu_sublinear",
