@@ -23,7 +23,7 @@ from memorize.constructions.sublinear import (
 from memorize.errors import ConstructionError
 from memorize.testing import datasets
 
-FAST = settings(max_examples=40, deadline=None)
+FAST = settings(max_examples=100, deadline=None)
 
 
 def _counts_of(net, n_points, d):
@@ -45,7 +45,7 @@ def _check(net, X, y):
 
 
 @FAST
-@given(datasets(n=st.integers(1, 80), d=st.integers(1, 5), num_classes=st.integers(1, 6)))
+@given(datasets(n=st.integers(1, 150), d=st.integers(1, 6), num_classes=st.integers(1, 12)))
 def test_memorizes_with_documented_counts(ds):
     X, y = ds
     net = memorize.build("relu_sublinear", X, y)
