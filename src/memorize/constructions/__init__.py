@@ -102,4 +102,11 @@ def build(name: str, X, y, *, seed: int | None = 0, **options):
 
 
 # Importing the modules registers their constructions.
-from memorize.constructions import baum, bubeck, three_layer, threshold, two_layer  # noqa: E402,F401
+from memorize.constructions import (  # noqa: E402,F401
+    baum,
+    bubeck,
+    sublinear,
+    three_layer,
+    threshold,
+    two_layer,
+)
