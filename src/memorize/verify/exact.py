@@ -84,13 +84,20 @@ class _Row:
                 uniq = np.flatnonzero(present) + lo
                 self._coded = _Row(np.array([int(u) for u in uniq], dtype=object),
                                    remap[offset].astype(np.intp))
-            elif len(set(v[:: max(1, n // 64)].tolist())) <= 32:
-                # a sample suggests few distinct values: factorize in one pass
-                seen: dict = {}
-                codes = np.fromiter((seen.setdefault(x, len(seen)) for x in v.tolist()),
-                                    dtype=np.intp, count=n)
+            elif len(sample := set(v[:: max(1, n // 64)].tolist())) <= 32:
+                # a sample suggests few distinct values: one equality pass per value,
+                # and a dictionary for whatever the sample missed
+                seen = list(sample)
+                codes = np.full(n, -1, dtype=np.intp)
+                for k, u in enumerate(seen):
+                    codes[v == u] = k
+                rest = np.flatnonzero(codes < 0)
+                if len(rest):
+                    index = {u: k for k, u in enumerate(seen)}
+                    codes[rest] = [index.setdefault(x, len(index)) for x in v[rest].tolist()]
+                    seen = list(index)
                 if len(seen) <= 2 * math.isqrt(n) + 64:
-                    self._coded = _Row(np.array(list(seen), dtype=object), codes)
+                    self._coded = _Row(np.array(seen, dtype=object), codes)
         return self._coded
 
 
@@ -98,8 +105,23 @@ def _constant(value: int, n: int) -> _Row:
     return _Row(np.array([value], dtype=object), np.zeros(n, dtype=np.intp))
 
 
+_JOINTS: dict = {}  # (id(c1), id(c2)) -> (c1, c2, result); small, cleared per chunk
+
+
 def _joint(c1, n1, c2, n2):
     """Codes for the pair (c1, c2): returns (codes, count, index into 1, index into 2)."""
+    key = (id(c1), id(c2))
+    hit = _JOINTS.get(key)
+    if hit is not None and hit[0] is c1 and hit[1] is c2:
+        return hit[2]
+    result = _joint_uncached(c1, n1, c2, n2)
+    if len(_JOINTS) >= 16:  # rows are realigned with the same few partners; bound the memory
+        _JOINTS.clear()
+    _JOINTS[key] = (c1, c2, result)
+    return result
+
+
+def _joint_uncached(c1, n1, c2, n2):
     if n1 == 1:
         return c2, n2, np.zeros(n2, dtype=np.intp), np.arange(n2)
     if n2 == 1:
@@ -490,6 +512,7 @@ def _eval_layer(layer: Layer, rows: list[_Row], scales: list[int], n: int, margi
 
 
 def _eval_chunk(net: Network, X: np.ndarray, F: int, margin: _Margin):
+    _JOINTS.clear()
     n = X.shape[0]
     rows, scales = _input_rows(X, F), [1 << F] * X.shape[1]
     layers = net.layers
@@ -508,6 +531,7 @@ def _eval_chunk(net: Network, X: np.ndarray, F: int, margin: _Margin):
             continue
         rows, scales = _eval_layer(layer, rows, scales, n, margin)
         i += 1
+    _JOINTS.clear()
     return [r.per_point() for r in rows], scales
 
 
