@@ -36,22 +36,10 @@ def test_unknown_figure_is_an_error(tmp_path):
     assert "params" in FIGURES
 
 
-def test_depth_figure_draws_a_construction_with_a_depth_option(tmp_path, monkeypatch):
-    # Stand-in for relu_sublinear (built on another branch): a real, verified network whose
-    # meta carries the depth option, so the sweep, table and drawing paths all run.
-    from memorize import constructions
-    from memorize.constructions import Construction
-    from memorize.constructions.two_layer import build_two_layer
-
-    def build_stand_in(X, y, *, seed: int | None = 0, depth: int | None = None):
-        net = build_two_layer(X, y, seed=seed)
-        net.meta.update(construction="relu_sublinear", options={"depth": depth})
-        return net
-
-    monkeypatch.setitem(constructions._REGISTRY, "relu_sublinear",
-                        Construction("relu_sublinear", build_stand_in, "stand-in", "none"))
+def test_depth_figure_sweeps_relu_sublinear_budgets(tmp_path):
     result = reproduce(["depth"], out=tmp_path, quick=True)
     rows = result["rows"]["depth"]
     assert len(rows) >= 3 and all(row["verified"] for row in rows)
     assert [row["value"] for row in rows] == sorted(row["value"] for row in rows)
+    assert all(row["depth"] <= row["value"] for row in rows)  # the budget is respected
     assert (tmp_path / "figures" / "depth.png").stat().st_size > 1000

@@ -50,8 +50,8 @@ THRESHOLD_CONSTRUCTIONS = ("threshold_sublinear", "threshold_one_hidden")
 # Sweep settings: (quick, full).
 _SIZES = ([32, 64, 128, 256, 512, 1024], [64, 128, 256, 512, 1024, 2048, 4096, 8192])
 _BUDGET_S = (5.0, 600.0)  # per construction and sweep: stop growing the sweep after this
-_DEPTH_N = (256, 2048)
-_DEPTHS = ([8, 12, 16, 24, 32, 48, 64], [8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256])
+_DEPTH_N = (1024, 8192)
+_DEPTHS = ([12, 24, 48, 96, 192, 384], [12, 24, 48, 96, 192, 384, 768, 1536, 3072])
 _INV_DELTAS = ([4, 8, 16, 32], [8, 16, 32, 64, 128])
 _THRESHOLD_N = (64, 256)
 _DIM, _CLASSES, _SEP = 4, 2, 1e-3
@@ -194,8 +194,10 @@ def _sweep_depth(q, say, cache):
     X, y = data.random_separated(n, _DIM, _SEP, num_classes=_CLASSES, seed=n)
     rows, skipped = [], []
     start = time.perf_counter()
+    # Budgets beyond the depth of the unbudgeted (sqrt N) network add nothing.
+    deepest = build(name, X, y).depth
     for depth in _DEPTHS[q]:
-        if depth * depth > 4 * n or time.perf_counter() - start > _BUDGET_S[q]:
+        if depth > deepest or time.perf_counter() - start > _BUDGET_S[q]:
             break
         try:
             rows.append(_measure(name, X, y, say, "depth", depth, depth=depth))
