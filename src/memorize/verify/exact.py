@@ -197,8 +197,11 @@ def _combine(terms: list[tuple[_Row, int]], bias: int, n: int) -> _Row:
     for w, group in heavy.items():
         # w*p - w*q = w*(p - q): the inner difference of ramps has few distinct values.
         if len(group) > 1:
-            inner = sum((r.vals.astype(object) if sg > 0 else -r.vals.astype(object)) for r, sg in group)
-            parts = [(_demote(_Row(np.asarray(inner, dtype=object))), 1)]
+            if all(r.vals.dtype != object for r, _ in group) and sum(r.maxabs() for r, _ in group) < _LIMIT:
+                parts = [(_Row(sum((r.vals if sg > 0 else -r.vals) for r, sg in group)), 1)]
+            else:
+                inner = sum((r.vals.astype(object) if sg > 0 else -r.vals.astype(object)) for r, sg in group)
+                parts = [(_demote(_Row(np.asarray(inner, dtype=object))), 1)]
         else:
             parts = group
         for row, sg in parts:
