@@ -17,7 +17,7 @@ from fractions import Fraction
 import numpy as np
 
 from memorize import dyadic
-from memorize.constructions.projection import Projection, project, random_direction
+from memorize.constructions.projection import distinct_integer_projection
 from memorize.errors import ConstructionError
 
 
@@ -59,23 +59,8 @@ def integer_line(X: np.ndarray, rng: np.random.Generator, directions: int = 1) -
     return min(lines, key=lambda line: line.top)
 
 
-def _distinct_projection(X_int, F: int, rng: np.random.Generator, max_tries: int = 64) -> Projection:
-    """:func:`~memorize.constructions.projection.distinct_projection` on already integerized inputs."""
-    for _ in range(max_tries):
-        w = random_direction(X_int.shape[1], rng)
-        t = project(X_int, w)
-        order = np.array(sorted(range(len(t)), key=t.__getitem__), dtype=np.int64)
-        ts = t[order]
-        min_gap = int(min(ts[1:] - ts[:-1])) if len(ts) > 1 else 1
-        if min_gap > 0:
-            return Projection(w, F, t, order, min_gap)
-    raise ConstructionError(
-        f"no random direction out of {max_tries} separated the projections of the points; "
-        "are the points distinct?")
-
-
 def _scaled_line(X_int, F: int, rng: np.random.Generator) -> IntegerLine:
-    proj = _distinct_projection(X_int, F, rng)
+    proj = distinct_integer_projection(X_int, F, rng)
     h = proj.min_gap.bit_length() - 2
     p_sorted = proj.t_int[proj.order]
     # t = p / 2^h - floor(p_min / 2^h): an integer bias keeps the first layer's

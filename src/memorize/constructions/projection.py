@@ -51,8 +51,15 @@ def distinct_projection(X: np.ndarray, rng: np.random.Generator, *, bits: int = 
                         max_tries: int = 64) -> Projection:
     """Project distinct points ``X`` onto a random integer direction with distinct images."""
     X_int, F = dyadic.to_integers(X)
+    return distinct_integer_projection(X_int, F, rng, bits=bits, max_tries=max_tries)
+
+
+def distinct_integer_projection(X_int: np.ndarray, F: int, rng: np.random.Generator, *,
+                                bits: int = 24, max_tries: int = 64) -> Projection:
+    """:func:`distinct_projection` on inputs already integerized as ``X = X_int / 2^F``
+    (so that several draws convert the inputs only once)."""
     for _ in range(max_tries):
-        w = random_direction(X.shape[1], rng, bits)
+        w = random_direction(X_int.shape[1], rng, bits)
         t = project(X_int, w)
         order = np.array(sorted(range(len(t)), key=t.__getitem__), dtype=np.int64)
         ts = t[order]
