@@ -5,7 +5,9 @@
 
 Tables: (1) build/verify at the given sizes (d = 10, C = 10); (2) log-log slopes
 of params vs N; (3) where the network drops below the 2N + d parameters of the
-two-layer construction; (4) the depth trade-off at one N.
+two-layer construction; (4) the depth trade-off at one N: budgets L = 2, 4, ...,
+sqrt N, nonzero params * L / N and the same divided by min(L, lambda), lambda
+the bits per point (``--tradeoff-only`` for this table alone).
 
 Data: ``memorize.data.random_separated`` (delta = 0.1) up to ``--separated-max``
 points; above it uniform points in the unit ball (its rejection sampling is
@@ -24,7 +26,8 @@ import numpy as np
 
 import memorize
 from memorize import data, verify
-from memorize.constructions.sublinear import sublinear_depth
+from memorize.constructions.line_blocks import integer_line
+from memorize.constructions.sublinear import label_bits
 
 
 def dataset(n: int, d: int, C: int, seed: int, separated_max: int):
@@ -44,7 +47,8 @@ def measure(n, d, C, seed, separated_max, do_verify, **options):
         net = memorize.build("relu_sublinear", X, y, seed=seed, **options)
     row = {"N": n, "d": d, "C": C, "delta": data.separation(X), "build_s": time.perf_counter() - start}
     row.update(net.counts())
-    row.update({k: net.meta[k] for k in ("rho", "chosen_block_size", "blocks")})
+    row.update({k: net.meta.get(k) for k in ("member", "rho", "chosen_block_size", "blocks",
+                                              "layers_per_point", "words")})
     row["budget"] = options.get("depth")
     if do_verify:
         rep = verify.verify(net, X, y, float64=False)
@@ -94,6 +98,7 @@ def main(argv=None):
     ap.add_argument("--separated-max", type=float, default=1e5)
     ap.add_argument("--tradeoff-n", type=float, default=1e4)
     ap.add_argument("--no-crossing", action="store_true")
+    ap.add_argument("--tradeoff-only", action="store_true", help="only table (4)")
     ap.add_argument("--d", type=int, default=10)
     ap.add_argument("--C", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
@@ -102,11 +107,13 @@ def main(argv=None):
     smax = int(args.separated_max)
     all_rows = []
 
-    rows = [measure(int(n), args.d, args.C, args.seed, smax, n <= args.verify_max) for n in args.sizes]
+    rows = [] if args.tradeoff_only else [
+        measure(int(n), args.d, args.C, args.seed, smax, n <= args.verify_max) for n in args.sizes]
     all_rows += rows
-    print("== relu_sublinear, sqrt(N) network ==", flush=True)
-    table(rows, ["N", "delta", "build_s", "verify_s", "ok", "params", "nonzero_params", "depth",
-                 "width", "max_bits", "total_bits", "rho", "chosen_block_size", "blocks"])
+    if rows:
+        print("== relu_sublinear, sqrt(N) network ==", flush=True)
+        table(rows, ["N", "delta", "build_s", "verify_s", "ok", "params", "nonzero_params", "depth",
+                     "width", "max_bits", "total_bits", "rho", "chosen_block_size", "blocks"])
     if len(rows) >= 2:
         ns = [r["N"] for r in rows]
         print(f"\nlog-log slope of params vs N over {ns[0]}..{ns[-1]}: "
@@ -115,35 +122,31 @@ def main(argv=None):
         for a, b in zip(rows, rows[1:]):
             print(f"  {a['N']}->{b['N']}: dense {slope([a['N'], b['N']], [a['params'], b['params']]):.3f}"
                   f", nonzero {slope([a['N'], b['N']], [a['nonzero_params'], b['nonzero_params']]):.3f}")
-    if not args.no_crossing:
+    if not (args.no_crossing or args.tradeoff_only):
         print("\nfirst N with fewer parameters than 2N + d (two-layer baseline):")
         for key in ("nonzero_params", "params"):
             print(f"  {key}: {crossing(key, args.d, args.C, args.seed, 100, 2 * 10**5, smax)}", flush=True)
 
     n = int(args.tradeoff_n)
     X, y = dataset(n, args.d, args.C, args.seed, smax)
-    c = max(1, (args.C - 1).bit_length())
-    budgets = [sublinear_depth(n, 1, c, 1, parallel=True)]  # the smallest admissible budget
-    L = 2
-    while L <= math.isqrt(n):
-        budgets.append(L)
-        L *= 2
-    budgets.append(math.isqrt(n))
-    budgets += [4 * math.isqrt(n), 16 * math.isqrt(n)]
+    # lambda: bits of a point's position on the line plus its label's (log2 R + log2 C measured).
+    line = integer_line(np.unique(X, axis=0), np.random.default_rng(args.seed), 4)
+    lam = line.top.bit_length() + label_bits(args.C)
+    budgets = [2 ** k for k in range(1, int(math.log2(math.isqrt(n))) + 1)] + [math.isqrt(n)]
     trade = []
     for L in budgets:
-        try:
-            r = measure(n, args.d, args.C, args.seed, smax, False, depth=L)
-        except memorize.ConstructionError as exc:
-            print(f"  L={L}: {exc}", flush=True)
-            continue
-        r["params*L/N"] = r["params"] * L / n
+        r = measure(n, args.d, args.C, args.seed, smax, n <= args.verify_max, depth=L)
         r["nonzero*L/N"] = r["nonzero_params"] * L / n
+        r["lambda"] = lam
+        r["normalized"] = r["nonzero_params"] * L / (n * min(L, lam))
         trade.append(r)
-    print(f"\n== depth trade-off, N = {n} (parallel chooser) ==")
-    trade.sort(key=lambda r: r["budget"])
-    table(trade, ["budget", "depth", "width", "params", "nonzero_params", "params*L/N", "nonzero*L/N",
-                  "max_bits", "chosen_block_size", "blocks", "build_s"])
+        print(f"  L={L}: {r['member']}, nonzero {r['nonzero_params']}", flush=True)
+    print(f"\n== depth trade-off, N = {n}, lambda = {lam}: normalized = nonzero * L / (N min(L, lambda)) ==")
+    table(trade, ["budget", "member", "depth", "width", "params", "nonzero_params", "nonzero*L/N",
+                  "normalized", "chosen_block_size", "layers_per_point", "words", "blocks",
+                  "max_bits", "build_s", "verify_s", "ok"])
+    norm = [r["normalized"] for r in trade]
+    print(f"max / min of normalized over L: {max(norm) / min(norm):.2f}")
     all_rows += trade
     if args.csv:
         keys = sorted({k for r in all_rows for k in r})

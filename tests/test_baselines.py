@@ -37,6 +37,28 @@ def test_bubeck_uses_ceil_n_over_d_groups_in_general_position(data):
     assert net.neurons == 4 * -(-n // d) + 1
 
 
+@settings(max_examples=25, deadline=None)
+@given(SMALL, st.integers(0, 3))
+def test_bubeck_per_class_tents_memorize_with_documented_counts(data, seed):
+    X, y = data
+    net = build("relu_bubeck", X, y, seed=seed, per_class=True)
+    assert verify.verify(net, X, y, float64=False).ok
+    n, d = deduplicate(X, y)[0].shape
+    assert net.counts() | bubeck_counts(n, d, net.meta["groups"], per_class=True) == net.counts()
+
+
+@settings(max_examples=15, deadline=None)
+@given(datasets(n=st.integers(2, 40), d=st.integers(2, 4), num_classes=st.integers(1, 4)))
+def test_bubeck_per_class_groups_in_general_position(data):
+    # One group per d points of each label but the most frequent one (the output bias).
+    X, y = data
+    net = build("relu_bubeck", X, y, per_class=True)
+    labels, counts = np.unique(y, return_counts=True)
+    background = labels[np.argmax(counts)]
+    assert net.meta["background"] == background
+    assert net.meta["groups"] == sum(-(-m // X.shape[1]) for c, m in zip(labels, counts) if c != background)
+
+
 def test_bubeck_repairs_points_off_general_position():
     # Four points on the diagonal: any group holding two of them spans the diagonal, which
     # passes through the other two, so every such group must be split.

@@ -59,6 +59,9 @@ def test_vardi_theorem_3_1_at_the_worked_example():
 def test_vardi_depth_L_is_N_over_L():
     # params = d + (N / L) * max(log2 R, log2 C): at L = 100, 10 + 100 * 35.706 = 3580.6.
     assert evaluate(VARDI_DEPTH.statement["params"], L=100, **VARDI_EXAMPLE) == pytest.approx(3580.6, abs=0.5)
+    # Below L = lambda = 35.706 the bound is the two-layer regime's d + N.
+    assert evaluate(VARDI_DEPTH.statement["params"], L=8, **VARDI_EXAMPLE) == pytest.approx(
+        10 + VARDI_EXAMPLE["N"])
 
 
 def test_vc_bounds_by_hand():

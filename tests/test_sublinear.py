@@ -12,14 +12,12 @@ from hypothesis import given, settings, strategies as st
 import memorize
 from memorize import data, verify
 from memorize.constructions.line_blocks import (
-    block_offset_bits, integer_line, pack_blocks, pack_words,
+    Layout, block_offset_bits, integer_line, pack_blocks, pack_words,
 )
 from memorize.constructions.relu_gadgets import (
     Affine, LayerStack, Stream, match_layer, segment_thresholds, step_ramps, stream_layer,
 )
-from memorize.constructions.sublinear import (
-    budget_block_size, default_block_size, sublinear_counts, sublinear_depth,
-)
+from memorize.constructions.sublinear import default_block_size, sublinear_counts, sublinear_depth
 from memorize.errors import ConstructionError
 from memorize.testing import datasets
 
@@ -29,8 +27,7 @@ FAST = settings(max_examples=100, deadline=None)
 def _counts_of(net, n_points, d):
     m = net.meta
     return sublinear_counts(n_points, d, m["rho"], m["label_bits"], m["chosen_block_size"],
-                            parallel=m["parallel_chooser"], top=m["top"],
-                            first_layer_bits=m["first_layer_bits"])
+                            top=m["top"], first_layer_bits=m["first_layer_bits"])
 
 
 def _check(net, X, y):
@@ -68,32 +65,8 @@ def test_any_block_size_memorizes(ds, block_size, seed):
     assert net.meta["chosen_block_size"] == min(block_size, len(np.unique(X, axis=0)))
 
 
-@FAST
-@given(datasets(n=st.integers(2, 40), d=st.integers(1, 4), num_classes=st.integers(1, 5)),
-       st.integers(0, 400))
-def test_depth_budget(ds, extra):
-    X, y = ds
-    Xu = np.unique(X + 0.0, axis=0)
-    line = integer_line(Xu, np.random.default_rng(0))
-    c = max(1, (int(y.max())).bit_length())
-    minimum = sublinear_depth(len(Xu), block_offset_bits(line.floors, 1), c, 1, parallel=True)
-    budget = minimum + extra
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        net = memorize.build("relu_sublinear", X, y, depth=budget)
-    _check(net, X, y)
-    assert net.depth <= budget
-    assert net.meta["parallel_chooser"]
-
-
-def test_bad_budgets_and_options():
+def test_bad_options():
     X, y = data.random_separated(60, 3, 0.1, num_classes=3, seed=2)
-    for bad in (0, -5, 3):
-        with pytest.raises(ConstructionError, match="depth budget"):
-            memorize.build("relu_sublinear", X, y, depth=bad)
-    with pytest.warns(UserWarning, match="exceeds the deepest"):
-        net = memorize.build("relu_sublinear", X, y, depth=10**6)
-    assert net.meta["blocks"] == 1 and verify.is_memorizing(net, X, y)
     with pytest.raises(ConstructionError, match="not both"):
         memorize.build("relu_sublinear", X, y, depth=50, block_size=4)
     with pytest.raises(ConstructionError, match="block_size"):
@@ -221,9 +194,18 @@ def test_pack_words_fixed_width(n, bits, draw):
 def test_pack_blocks_pads_and_offsets():
     floors = np.array([0, 3, 9, 20, 22, 40, 47], dtype=np.int64)
     labels = np.array([1, 2, 0, 3, 1, 2, 2])
-    b = pack_blocks(floors, labels, 3, 2)
-    assert b.lo == [0, 20, 47] and b.rho == 5  # the largest offset is 40 - 20 = 20
-    assert b.positions[2] == 0 and b.labels[2] == 2 << 4  # one real point, two dummies
+    assert block_offset_bits(floors, 3) == 5  # the largest offset is 40 - 20 = 20
+    b = pack_blocks(floors, labels, Layout.split(3, 5, 2))
+    assert b.lo == [0, 20, 47]
+    positions, label_words = b.words
+    assert positions[1] == (0 << 10) | (2 << 5) | 20
+    assert positions[2] == 0 and label_words[2] == 2 << 4  # one real point, two dummies
+    # The record layout: offset * 2^c + label (7 bits) in words of 3 bits per point.
+    r = pack_blocks(floors, labels, Layout.record(3, 5, 2, 3))
+    records = [((floors[3 + k] - 20) << 2) | labels[3 + k] for k in range(3)]
+    for i in range(3):  # word i holds bits 3(2-i) .. 3(2-i)+2 of every record
+        assert r.words[i][1] == sum(((v >> (3 * (2 - i))) & 7) << (3 * (2 - k))
+                                    for k, v in enumerate(records))
 
 
 def test_default_block_size_minimizes_depth():
@@ -234,9 +216,6 @@ def test_default_block_size_minimizes_depth():
     depth = sublinear_depth(150, block_offset_bits(line.floors, n), c, n)
     assert all(sublinear_depth(150, block_offset_bits(line.floors, m), c, m) >= depth
                for m in range(1, 151))
-    budget = depth // 2
-    m = budget_block_size(line.floors, c, budget)
-    assert sublinear_depth(150, block_offset_bits(line.floors, m), c, m, parallel=True) <= budget
 
 
 @settings(max_examples=40, deadline=None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 import time
 from pathlib import Path
 
@@ -185,11 +186,18 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings (a clamped option, say) as one line on stderr, like errors."""
+    sys.stderr.write(f"memorize: warning: {message}\n")
+
+
 def main(argv=None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return args.func(args)
     except MemorizeError as exc:
         sys.stderr.write(f"memorize: error: {exc}\n")
         return 2

@@ -13,8 +13,9 @@ Figures (PNG and PDF under ``out/figures``, the numbers as CSV under ``out/table
   the CSV also has the dense count), with the
   fitted slope in the legend, the VC lower bound (any depth) and the
   information bound at 64-bit parameters;
-* ``depth``: parameters vs depth ``L`` at fixed ``N`` for ``relu_sublinear``
-  with ``depth=L``, with the theorem's ``N/L`` curve and the depth-``L`` VC bound;
+* ``depth``: nonzero parameters vs the depth budget ``L = 2, 4, 8, ...`` at
+  fixed ``N`` for ``relu_sublinear`` with ``depth=L`` (up to the useful
+  maximum), with the theorem's ``N min(1, lambda/L)`` curve and the depth-``L`` VC bound;
 * ``bits``: largest and total bits vs ``N``, with the 53-bit line of float64
   and the label information ``N log2 C``;
 * ``threshold``: threshold-network neurons vs ``1/delta`` and vs ``N``, with
@@ -32,6 +33,7 @@ from __future__ import annotations
 import csv
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -51,7 +53,7 @@ THRESHOLD_CONSTRUCTIONS = ("threshold_sublinear", "threshold_one_hidden")
 _SIZES = ([32, 64, 128, 256, 512, 1024], [64, 128, 256, 512, 1024, 2048, 4096, 8192])
 _BUDGET_S = (5.0, 600.0)  # per construction and sweep: stop growing the sweep after this
 _DEPTH_N = (1024, 8192)
-_DEPTHS = ([12, 24, 48, 96, 192, 384], [12, 24, 48, 96, 192, 384, 768, 1536, 3072])
+_DEPTHS = ([2 ** k for k in range(1, 10)], [2 ** k for k in range(1, 13)])
 _INV_DELTAS = ([4, 8, 16, 32], [8, 16, 32, 64, 128])
 _THRESHOLD_N = (64, 256)
 _DIM, _CLASSES, _SEP = 4, 2, 1e-3
@@ -194,15 +196,17 @@ def _sweep_depth(q, say, cache):
     X, y = data.random_separated(n, _DIM, _SEP, num_classes=_CLASSES, seed=n)
     rows, skipped = [], []
     start = time.perf_counter()
-    # Budgets beyond the depth of the unbudgeted (sqrt N) network add nothing.
-    deepest = build(name, X, y).depth
     for depth in _DEPTHS[q]:
-        if depth > deepest or time.perf_counter() - start > _BUDGET_S[q]:
+        if time.perf_counter() - start > _BUDGET_S[q]:
             break
-        try:
-            rows.append(_measure(name, X, y, say, "depth", depth, depth=depth))
-        except MemorizeError as exc:
-            skipped.append((name, f"depth={depth}: {exc}"))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                rows.append(_measure(name, X, y, say, "depth", depth, depth=depth))
+            except MemorizeError as exc:
+                skipped.append((name, f"depth={depth}: {exc}"))
+        if any("useful maximum" in str(w.message) for w in caught):
+            break  # larger budgets build the same network
     return rows, skipped
 
 
@@ -291,15 +295,15 @@ def _draw_depth(Figure, rows, q):
     fig = Figure(figsize=(7, 5))
     ax = fig.subplots()
     xs = [row["value"] for row in rows]
-    ys = [row["params"] for row in rows]
+    ys = [row["nonzero_params"] for row in rows]
     slopes = {"relu_sublinear": slope(xs, ys)}
-    ax.loglog(xs, ys, "o-", label=f"relu_sublinear, depth=L (slope {slopes['relu_sublinear']:.2f})")
+    ax.loglog(xs, ys, "o-", label=f"relu_sublinear, depth=L, nonzero (slope {slopes['relu_sublinear']:.2f})")
     values = {k: rows[0][k] for k in ("N", "d", "C", "r", "delta")}
     theorem = [evaluate(VARDI_DEPTH.layered["params"], L=L, **values) for L in xs]
     lows = [lower.min_params_relu(rows[0]["N"], depth=int(row["depth"])) for row in rows]
-    ax.loglog(xs, theorem, "k-.", label="theorem O~(N/L), c_O = 1 (slope -1)")
+    ax.loglog(xs, theorem, "k-.", label="theorem: N min(1, lambda/L), c_O = 1")
     ax.loglog(xs, lows, "k--", label="VC lower bound at the net's depth")
-    ax.set_xlabel("depth option L")
+    ax.set_xlabel("depth budget L")
     ax.set_ylabel("parameters")
     ax.set_title(f"Parameters vs depth at N = {values['N']}")
     ax.legend(fontsize=7)

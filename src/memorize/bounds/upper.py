@@ -128,15 +128,20 @@ VARDI = TheoremBounds(
     assumptions=("||x_i|| <= r", "||x_i - x_j|| >= delta", "labels in [C]"),
 )
 
+# O~(N/L) hides the bits per point lambda; below L ~ lambda the bound is O(N), the two-layer
+# regime (a network never needs more than the 3N + d + 2 of Zhang et al.).
+_depth_params = c_O * (d + N * sp.Min(1, _lam / L))
 VARDI_DEPTH = TheoremBounds(
     construction="relu_sublinear",
     theorem="Vardi, Yehudai, Shamir 2022, bounded-depth theorem (depth L, 1 <= L <= sqrt N)",
-    statement={"params": c_O * (d + N / L * _lam), "depth": L, "max_bits": c_O * L},
-    layered={"params": c_O * (d + N / L * _lam), "depth": L, "max_bits": c_O * L},
+    statement={"params": _depth_params, "depth": L, "max_bits": c_O * L},
+    layered={"params": _depth_params, "depth": L, "max_bits": c_O * L},
     exact=False,
-    notes="O~(N/L) parameters; the polylog written as max(log2 R, log2 C) (one block stores "
-          "about L / log R points). Bits ~ L is our reading of the construction, not seen in "
-          "the paper's text.",
+    notes="O~(N/L) parameters, the polylog written as lambda = max(log2 R, log2 C) (one block "
+          "stores about L / lambda points), and never more than O(N): N min(1, lambda / L). "
+          "Bits ~ L is our reading of the construction, not seen in the paper's text. The "
+          "exact sizes of the network built are in memorize.constructions.depth_budget "
+          "(budget_counts, budget_connections).",
     assumptions=VARDI.assumptions + ("1 <= L <= sqrt(N)",),
 )
 

@@ -22,14 +22,19 @@ THEOREM = ("Bubeck, Eldan, Lee, Mikulincer 2020, 'Network size and weights size 
 _TRIES = 8
 
 
-def bubeck_counts(n: int, d: int, groups: int | None = None) -> dict:
+def bubeck_counts(n: int, d: int, groups: int | None = None, *, per_class: bool = False) -> dict:
     """Exact sizes of :func:`build_bubeck` on ``n`` distinct points in dimension ``d``.
 
     ``groups`` is the number of groups used: ``ceil(n/d)`` for points in
-    general position (the default), more if groups had to be split.
+    general position (the default), more if groups had to be split. With
+    ``per_class`` a group has 3 neurons instead of 4 (pass the groups used,
+    or ``n`` as the number of non-background points for the general-position
+    estimate ``ceil(n/d)`` per class lumped together).
     """
     g = -(-n // d) if groups is None else groups
-    return {"params": 4 * g * (d + 2) + 1, "neurons": 4 * g + 1, "depth": 2, "width": 4 * g}
+    units = 3 if per_class else 4
+    width = max(units * g, 1)
+    return {"params": width * (d + 2) + 1, "neurons": width + 1, "depth": 2, "width": width}
 
 
 def _group_gadget(members, X_int, y, rng):
@@ -65,7 +70,7 @@ def _group_gadget(members, X_int, y, rng):
 @register("relu_bubeck",
           "Bubeck et al. 2020: one hidden layer of 4 ceil(N/d) ReLUs, 4 per group of d points",
           THEOREM)
-def build_bubeck(X, y, *, seed: int | None = 0) -> Network:
+def build_bubeck(X, y, *, seed: int | None = 0, per_class: bool = False) -> Network:
     """The two-layer ReLU network of Bubeck, Eldan, Lee, Mikulincer (2020).
 
     Theorem (Bubeck et al. 2020, after Baum 1988): ``N`` points in general
@@ -101,6 +106,16 @@ def build_bubeck(X, y, *, seed: int | None = 0) -> Network:
     ``neurons = 4g + 1``, ``depth = 2``, ``width = 4g``; see
     :func:`bubeck_counts`. ``N`` counts distinct points.
 
+    ``per_class=True`` (our variant, Baum's grouping with a ReLU tent): the
+    most frequent label is the background (the output bias) and the other
+    classes are cut into groups of ``d`` points *of one label* ``c``; then
+    ``g_G = (c - background) (relu(s + 1) - 2 relu(s) + relu(s - 1))`` is
+    ``c - background`` on ``G`` (``s = 0``) and 0 off it (integer ``|s| >= 1``):
+    3 neurons per group, ``groups = sum_{c != background} ceil(N_c / d)`` in
+    general position. Fewer parameters (``3(d+2)`` per ``d`` points against
+    ``4(d+2)``) and integer weights, but labels are not interpolated by an
+    affine map, so only class labels (not reals) are possible.
+
     Departures from the paper: labels are the integers of our data format
     (the paper allows reals); hyperplanes are integer and exact, with the
     margin ``epsilon`` fixed by integrality instead of computed from the data.
@@ -109,6 +124,7 @@ def build_bubeck(X, y, *, seed: int | None = 0) -> Network:
     ----------
     X : array (N, d) of floats; y : array (N,) of non-negative integer labels
     seed : seed of the grouping and of the hyperplane choices (default 0)
+    per_class : group points of one label and use the 3-neuron tent (see above)
 
     Raises
     ------
@@ -119,6 +135,8 @@ def build_bubeck(X, y, *, seed: int | None = 0) -> Network:
     n, d = Xu.shape
     X_int, F = dyadic.to_integers(Xu)
     rng = np.random.default_rng(seed)
+    if per_class:
+        return _build_tent(X, y, Xu, yu, X_int, F, rng, seed)
     order = [int(i) for i in rng.permutation(n)]
     todo = [order[i:i + d] for i in range(0, n, d)][::-1]
     rows, out = [], []
@@ -149,5 +167,39 @@ def build_bubeck(X, y, *, seed: int | None = 0) -> Network:
             out.append(Fraction(sign, k))
     hidden = Layer.from_rows(d, rows, "relu")
     readout = Layer.from_entries(len(rows), 1, [(0, k, a) for k, a in enumerate(out)], [0], "identity")
-    meta = provenance("relu_bubeck", THEOREM, seed, {}, X, y, groups=groups)
+    meta = provenance("relu_bubeck", THEOREM, seed, {"per_class": False}, X, y, groups=groups)
+    return Network(d, (hidden, readout), meta)
+
+
+def _build_tent(X, y, Xu, yu, X_int, F, rng, seed) -> Network:
+    """The ``per_class`` variant: one 3-neuron tent per group of ``d`` points of one label."""
+    n, d = Xu.shape
+    labels, counts = np.unique(yu, return_counts=True)
+    background = int(labels[np.argmax(counts)])
+    todo = []
+    for c in labels[::-1]:
+        if c == background:
+            continue
+        idx = [int(i) for i in rng.permutation(np.flatnonzero(yu == c))]
+        todo += [idx[i:i + d] for i in range(0, len(idx), d)][::-1]
+    rows, out = [], []
+    while todo:
+        members = todo.pop()
+        gadget = _group_gadget(members, X_int, yu, rng)
+        if gadget is None:
+            half = len(members) // 2
+            todo += [members[half:], members[:half]]
+            continue
+        w, beta = gadget[0], gadget[1]
+        lift = int(yu[members[0]]) - background
+        # s = <w, X_int> - beta = <w 2^F, X> - beta is an integer, 0 exactly on the group.
+        for offset, weight in ((1, 1), (0, -2), (-1, 1)):
+            rows.append(({j: wj << F for j, wj in enumerate(w) if wj}, offset - beta))
+            out.append(weight * lift)
+    groups = len(rows) // 3
+    hidden = Layer.from_rows(d, rows or [({}, 0)], "relu")
+    readout = Layer.from_entries(max(len(rows), 1), 1, [(0, k, a) for k, a in enumerate(out)],
+                                 [background], "identity")
+    meta = provenance("relu_bubeck", THEOREM, seed, {"per_class": True}, X, y, groups=groups,
+                      background=background)
     return Network(d, (hidden, readout), meta)

@@ -6,7 +6,8 @@ at 0 -- all in exact integer arithmetic on the dyadic inputs.
 
 (b) :func:`pack_blocks` cuts the sorted points into blocks of ``n`` and packs
 each block's position offsets (``rho`` bits each) and labels (``c`` bits each)
-into two big integers, MSB first, fixed width.
+into big integers, MSB first, fixed width: one word each, or several words
+holding slices of every value (:class:`Layout`).
 """
 
 from __future__ import annotations
@@ -85,22 +86,88 @@ def _scaled_line(X_int, F: int, rng: np.random.Generator) -> IntegerLine:
 
 
 @dataclass(frozen=True)
-class Blocks:
-    """The sorted points cut into ``K`` blocks of ``n`` (the last one padded).
+class Slice:
+    """One stored word's share of every point: ``width`` bits of ``source`` (``"offset"``,
+    ``"label"`` or ``"record" = offset * 2^c + label``) from bit ``shift`` up.
 
-    ``lo[j]`` is the floor of the first point of block ``j``; point ``k`` of
-    block ``j`` is stored as its offset ``floor(t) - lo[j]`` (``rho`` bits) in
-    ``positions[j]`` and its label (``c`` bits) in ``labels[j]``, segment ``k``
-    being bits ``k*rho .. k*rho + rho - 1`` counted from the most significant
-    end of the fixed ``n*rho``-bit word. Padding segments are ``(0, 0)``.
+    Read MSB first, its first ``off_bits`` bits are offset bits worth
+    ``2^off_shift`` times their value and the rest label bits worth ``2^lab_shift``.
+    """
+
+    width: int
+    source: str
+    shift: int
+    off_bits: int
+    off_shift: int
+    lab_shift: int
+
+    def values(self, offsets: np.ndarray, labels: np.ndarray, c: int) -> np.ndarray:
+        v = {"offset": offsets, "label": labels}.get(self.source)
+        if v is None:
+            v = (offsets << c) | labels
+        return (v >> self.shift) & ((1 << self.width) - 1)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a block's points are stored: ``n`` points per block, each spread over the
+    words ``slices`` (one :class:`Slice` each), all read in parallel, one bit per
+    layer, so a point takes ``s = max width`` layers.
+
+    :meth:`split`: ``a`` words share the offset (``rho`` bits), ``b`` the label
+    (``c`` bits); the sqrt(N) network uses ``a = b = 1``. :meth:`record`: ``w``
+    words share the record ``offset * 2^c + label`` (``rho + c`` bits), fewer
+    words for the same ``s`` -- the depth-budget network's layout.
     """
 
     n: int
     rho: int
     c: int
+    slices: tuple
+    lean: bool = False  # read without accumulators (see block_readout.extract_and_match)
+
+    @staticmethod
+    def split(n: int, rho: int, c: int, a: int = 1, b: int = 1) -> "Layout":
+        sp, sc = -(-rho // a), -(-c // b)
+        return Layout(n, rho, c, tuple(
+            [Slice(sp, "offset", sp * (a - 1 - i), sp, sp * (a - 1 - i), 0) for i in range(a)]
+            + [Slice(sc, "label", sc * (b - 1 - i), 0, 0, sc * (b - 1 - i)) for i in range(b)]))
+
+    @staticmethod
+    def record(n: int, rho: int, c: int, s: int) -> "Layout":
+        """The fewest words (``ceil((rho + c) / s)``) reading a point in ``s`` layers."""
+        w = -(-(rho + c) // s)
+        slices = []
+        for i in range(w):
+            low = s * (w - 1 - i)  # the slice's lowest record bit
+            label_bits = min(s, max(0, c - low))
+            slices.append(Slice(s, "record", low, s - label_bits, max(0, low + label_bits - c), low))
+        return Layout(n, rho, c, tuple(slices), lean=True)
+
+    @property
+    def s(self) -> int:
+        return max(sl.width for sl in self.slices)
+
+    @property
+    def words(self) -> int:
+        return len(self.slices)
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """The sorted points cut into ``K`` blocks of ``n`` (the last one padded).
+
+    ``lo[j]`` is the floor of the first point of block ``j``; point ``k`` of
+    block ``j`` is stored as its offset ``floor(t) - lo[j]`` and its label.
+    ``words[i][j]`` is word ``i`` of block ``j``: the slice ``layout.slices[i]``
+    (``width`` bits) of every point of the block, segment ``k`` being bits
+    ``k*width .. k*width + width - 1`` counted from the most significant end of
+    the fixed ``n*width``-bit word. Padding segments are ``(0, 0)``.
+    """
+
+    layout: Layout
     lo: list[int]
-    positions: list[int]
-    labels: list[int]
+    words: list[list[int]]
 
     @property
     def count(self) -> int:
@@ -130,15 +197,21 @@ def pack_words(values: np.ndarray, bits: int) -> list[int]:
     return [int.from_bytes(row.tobytes(), "big") for row in packed]
 
 
-def pack_blocks(floors: np.ndarray, labels: np.ndarray, n: int, c: int) -> Blocks:
-    """Stage (b) data: blocks of ``n`` consecutive sorted points, packed into words."""
-    N = len(floors)
+def pack_blocks(floors: np.ndarray, labels: np.ndarray, layout: Layout) -> Blocks:
+    """Stage (b) data: blocks of ``layout.n`` consecutive sorted points, packed into words.
+
+    Raises ConstructionError if an offset needs more than ``layout.rho`` bits
+    or a label more than ``layout.c``.
+    """
+    N, n = len(floors), layout.n
     K = -(-N // n)
     lo = floors[::n]
     offsets = np.zeros(K * n, dtype=np.int64)
     offsets[:N] = floors - np.repeat(lo, n)[:N]
     padded = np.zeros(K * n, dtype=np.int64)
     padded[:N] = labels
-    rho = max(1, int(offsets.max()).bit_length())
-    return Blocks(n, rho, c, [int(v) for v in lo], pack_words(offsets.reshape(K, n), rho),
-                  pack_words(padded.reshape(K, n), c))
+    if int(offsets.max()).bit_length() > layout.rho or int(padded.max()).bit_length() > layout.c:
+        raise ConstructionError(f"internal error: data do not fit {layout}")  # pragma: no cover
+    words = [pack_words(sl.values(offsets, padded, layout.c).reshape(K, n), sl.width)
+             for sl in layout.slices]
+    return Blocks(layout, [int(v) for v in lo], words)

@@ -4,17 +4,17 @@ and its bounded-depth O~(N/L) version."""
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
 from memorize.constructions import register
-from memorize.constructions.line_blocks import Blocks, block_offset_bits, integer_line, pack_blocks
-from memorize.constructions.provenance import provenance
-from memorize.constructions.relu_gadgets import (
-    Affine, LayerStack, Stream, match_layer, segment_thresholds, step_ramps,
-    aligned_stream_layer,
+from memorize.constructions.block_readout import extract_and_match, readout_sizes
+from memorize.constructions.depth_budget import build_budget
+from memorize.constructions.line_blocks import (
+    Blocks, Layout, block_offset_bits, integer_line, pack_blocks,
 )
+from memorize.constructions.provenance import provenance
+from memorize.constructions.relu_gadgets import Affine, LayerStack, step_ramps
 from memorize.data import deduplicate, num_classes
 from memorize.errors import ConstructionError
 from memorize.network import Network
@@ -29,51 +29,33 @@ def _blocks(n_points: int, block_size: int) -> int:
     return -(-n_points // block_size)
 
 
-def _selection_sizes(blocks: int, parallel: bool) -> list[int]:
-    if blocks == 1:
-        return [1]
-    if parallel:
-        return [1, 2 * blocks - 1, 3]
-    return [3] + [6] * (blocks - 2)
+def _selection_sizes(blocks: int) -> list[int]:
+    return [1] if blocks == 1 else [3] + [6] * (blocks - 2)
 
 
-def _stream_sizes(beta: int, bits: int) -> list[int]:
-    start = beta - bits
-    return [1 if b < start else 3 if b == start else 4 for b in range(beta)]
-
-
-def layer_sizes(n_points: int, rho: int, c: int, block_size: int, parallel: bool = False) -> list[int]:
+def layer_sizes(n_points: int, rho: int, c: int, block_size: int) -> list[int]:
     """Out-dimension of every layer of the network, in order (the structure the builder emits)."""
-    n, beta = block_size, max(rho, c)
-    su, sw = _stream_sizes(beta, rho), _stream_sizes(beta, c)
-    sizes = _selection_sizes(_blocks(n_points, n), parallel)
-    for k in range(n):
-        for b in range(beta):
-            has_y = k * beta + b > beta
-            sizes.append(1 + has_y + su[b] + sw[b] + (4 if b == 0 and k >= 1 else 0))
-    sizes += [(n >= 2) + 4, 1]
-    return sizes
+    layout = Layout.split(block_size, rho, c)
+    return _selection_sizes(_blocks(n_points, block_size)) + readout_sizes(layout)
 
 
-def sublinear_depth(n_points: int, rho: int, c: int, block_size: int, parallel: bool = False) -> int:
-    """``S + n max(rho, c) + 2`` with ``S = K - 1`` (sequential, ``K >= 2``), ``3`` (parallel,
-    ``K >= 2``) or ``1`` (``K = 1``) selection layers, ``K = ceil(N / n)``."""
-    return len(_selection_sizes(_blocks(n_points, block_size), parallel)) + block_size * max(rho, c) + 2
+def sublinear_depth(n_points: int, rho: int, c: int, block_size: int) -> int:
+    """``S + n max(rho, c) + 2`` with ``S = K - 1`` selection layers (``K >= 2``) or
+    ``S = 1`` (``K = 1``), ``K = ceil(N / n)``."""
+    return len(_selection_sizes(_blocks(n_points, block_size))) + block_size * max(rho, c) + 2
 
 
 def sublinear_counts(n_points: int, d: int, rho: int, c: int, block_size: int, *,
-                     parallel: bool = False, top: int | None = None,
-                     first_layer_bits: int | None = None) -> dict:
+                     top: int | None = None, first_layer_bits: int | None = None) -> dict:
     """Exact sizes of :func:`build_sublinear` (see its docstring for the formulas).
 
     ``n_points`` distinct points in dimension ``d``, ``rho`` bits per stored
-    position, ``c`` bits per label, blocks of ``block_size``; ``parallel`` for
-    the depth-budget chooser. ``max_bits`` is exact when ``top`` (the largest
-    block start ``lo``) and ``first_layer_bits`` (bits of the dyadic first
-    layer, data-dependent) are given, otherwise it is the bound from the
-    integer layers alone.
+    position, ``c`` bits per label, blocks of ``block_size``. ``max_bits`` is
+    exact when ``top`` (the largest block start ``lo``) and
+    ``first_layer_bits`` (bits of the dyadic first layer, data-dependent) are
+    given, otherwise it is the bound from the integer layers alone.
     """
-    sizes = layer_sizes(n_points, rho, c, block_size, parallel)
+    sizes = layer_sizes(n_points, rho, c, block_size)
     ins = [d] + sizes[:-1]
     K = _blocks(n_points, block_size)
     beta = max(rho, c)
@@ -95,7 +77,8 @@ def sublinear_counts(n_points: int, d: int, rho: int, c: int, block_size: int, *
 
 # -- block size -------------------------------------------------------------------------
 
-def _label_bits(C: int) -> int:
+def label_bits(C: int) -> int:
+    """``c = max(1, bitlen(C - 1))``: bits of a label in ``0..C-1``."""
     return max(1, (C - 1).bit_length())
 
 
@@ -115,53 +98,19 @@ def default_block_size(floors: np.ndarray, c: int) -> int:
     return best[1]
 
 
-def budget_block_size(floors: np.ndarray, c: int, budget: int) -> int:
-    """The largest ``n`` whose parallel-chooser network has depth ``<= budget``."""
-    N = len(floors)
-    if budget <= 0:
-        raise ConstructionError(f"depth budget L={budget} must be a positive number of layers")
-    one_block = sublinear_depth(N, block_offset_bits(floors, N), c, N, parallel=True)
-    if budget > one_block:
-        warnings.warn(
-            f"depth budget L={budget} exceeds the deepest network of this family ({one_block} "
-            f"layers, one block of all {N} points); building that one", stacklevel=3)
-        return N
-    for n in range(min(N, budget), 0, -1):
-        if sublinear_depth(N, block_offset_bits(floors, n), c, n, parallel=True) <= budget:
-            return n
-    need = sublinear_depth(N, block_offset_bits(floors, 1), c, 1, parallel=True)
-    raise ConstructionError(
-        f"depth budget L={budget} is too small: blocks of one point already need {need} layers "
-        f"here; use depth >= {need}")
-
-
 # -- composition ----------------------------------------------------------------------------
 
-def _head(stack: LayerStack, line, blocks: Blocks, parallel: bool):
-    """Stages (a)+(b): emit the selection layers; return the expressions of ``t - lo``, ``U``, ``W``."""
-    d = stack.input_dim
+def _sequential_head(stack: LayerStack, line, blocks: Blocks):
+    """Stages (a)+(b): emit the selection layers; return the expressions of ``t - lo``, ``U``, ``W``.
+
+    Layer ``j`` computes the ramps of block ``j`` and folds in block ``j-1``'s step.
+    """
     t_x = Affine({f"x{j}": w for j, w in enumerate(line.weights)}, line.bias)
-    K, lo, u, w = blocks.count, blocks.lo, blocks.positions, blocks.labels
+    K, lo = blocks.count, blocks.lo
+    u, w = blocks.words
     if K == 1:
         stack.add([t_x.neuron("t")])
         return Affine.of("t"), Affine({}, u[0]), Affine({}, w[0])
-    if parallel:
-        stack.add([t_x.neuron("t")])
-        t = Affine.of("t")
-        ramps, steps = [t.neuron("t")], []
-        for j in range(1, K):
-            r, s = step_ramps(t, lo[j], f"h{j}")
-            ramps += r
-            steps.append(s)
-        stack.add(ramps)
-        rel, uu, ww = Affine.of("t"), Affine({}, u[0]), Affine({}, w[0])
-        for j in range(1, K):
-            rel = rel - steps[j - 1] * (lo[j] - lo[j - 1])
-            uu = uu + steps[j - 1] * (u[j] - u[j - 1])
-            ww = ww + steps[j - 1] * (w[j] - w[j - 1])
-        stack.add([rel.neuron("tp"), uu.neuron("U"), ww.neuron("W")])
-        return Affine.of("tp"), Affine.of("U"), Affine.of("W")
-    # Sequential chooser: layer j computes the ramps of block j and folds in block j-1's step.
     ramps, step = step_ramps(t_x, lo[1], "h")
     stack.add([t_x.neuron("t")] + ramps)
     t = Affine.of("t")
@@ -177,38 +126,6 @@ def _head(stack: LayerStack, line, blocks: Blocks, parallel: bool):
     return rel, uu, ww
 
 
-def _extract_and_match(stack: LayerStack, rel: Affine, uu: Affine, ww: Affine, blocks: Blocks):
-    """Stages (c)+(d): read both words segment by segment and add the matching label."""
-    n, rho, c = blocks.n, blocks.rho, blocks.c
-    beta, m = max(rho, c), 1 << c
-    pos, lab = Stream("u", uu), Stream("w", ww)
-    y = None  # expression of the running output, once a segment has been matched
-    pending = None  # (D, label) of the segment just read
-    for k in range(n):
-        tu = segment_thresholds(rho, n, k)
-        tw = segment_thresholds(c, n, k)
-        for b in range(beta):
-            neurons = [rel.neuron("tp")]
-            if y is not None:
-                neurons.append(y.neuron("Y"))
-                y = Affine.of("Y")
-            if pending is not None:
-                g, contribution = match_layer(*pending, m)
-                neurons += g
-                y = contribution if y is None else y + contribution
-                pending = None
-            neurons += aligned_stream_layer(pos, tu, beta, b)
-            neurons += aligned_stream_layer(lab, tw, beta, b)
-            stack.add(neurons)
-            rel = Affine.of("tp")
-        pending = (rel - pos.acc, lab.acc)
-        pos.acc = lab.acc = None
-    g, contribution = match_layer(*pending, m)
-    stack.add(([y.neuron("Y")] if y is not None else []) + g)
-    out = contribution + (Affine.of("Y") if y is not None else 0)
-    stack.add([out.neuron("out")], activation="identity")
-
-
 @register("relu_sublinear",
           "Vardi et al. 2022: O~(sqrt N) params, width 12, big-integer weights (depth budget option)",
           THEOREM)
@@ -222,7 +139,9 @@ def build_sublinear(X, y, *, seed: int | None = 0, block_size: int | None = None
     ``O(sqrt(N log N) + sqrt(N / log N) max(log R, log C))`` and bit complexity
     ``O(log d + sqrt(N / log N) max(log R, log C))`` (hence ``O~(sqrt N)``
     parameters) outputs exactly ``y_i`` on ``x_i``. With depth ``L <= sqrt N``,
-    ``O~(N / L)`` parameters suffice (``depth`` option).
+    ``O~(N / L)`` parameters suffice: the ``depth`` option builds the network of
+    :mod:`~memorize.constructions.depth_budget` instead (its docstring has its
+    construction and exact sizes); everything below is the sqrt(N) network.
 
     Construction, stage by stage (each stage a separately tested gadget):
 
@@ -238,8 +157,7 @@ def build_sublinear(X, y, *, seed: int | None = 0, block_size: int | None = None
         The chooser maps ``t`` to ``(t - lo_j, U_j, W_j)`` by telescoping sums
         of unit steps ``[t >= lo_j] = relu(t - lo_j + 1) - relu(t - lo_j)``
         (exact on the data: other blocks are >= 1 away from each ramp).
-        Sequential (default): one layer per block boundary, width 6.
-        Parallel (``depth`` given): all ``2(K-1)`` ramps in one layer.
+        One layer per block boundary, width 6.
     (c) Bit extraction, one layer per bit and word: with integer remainder
         ``r`` and threshold ``T = 2^k``, ``bit = relu(r-T+1) - relu(r-T)``,
         ``r <- r - T bit``, ``A <- 2A + bit``; both words are read in
@@ -257,11 +175,10 @@ def build_sublinear(X, y, *, seed: int | None = 0, block_size: int | None = None
     by :func:`sublinear_counts` and asserted by the tests:
 
     * depth ``= S + n beta + 2`` with ``S = K - 1`` selection layers
-      (sequential, ``K >= 2``), ``S = 3`` (parallel, ``K >= 2``), ``S = 1`` (``K = 1``);
+      (``K >= 2``) or ``S = 1`` (``K = 1``);
     * width ``= 10`` when ``rho > c`` and ``n >= 3`` (the regime of any non-tiny
-      data set), ``<= 12`` always for the sequential chooser (12 only when
-      ``rho = c``); parallel: ``max(2K - 1, that)``;
-    * sequential, ``K >= 3``, ``n >= 3``, ``c >= 2``, ``rho >= c + 2``:
+      data set), ``<= 12`` always (12 only when ``rho = c``);
+    * ``K >= 3``, ``n >= 3``, ``c >= 2``, ``rho >= c + 2``:
       ``params (dense) = 3d + 42K + n(56 rho + 54c + 27) - 14 rho - 6c - 148``,
       ``neurons = 6K + n(7 rho + 3c + 2) - rho - 8``; in general dense params
       are ``sum (w_{l-1} + 1) w_l`` over the widths listed by :func:`layer_sizes`;
@@ -286,11 +203,6 @@ def build_sublinear(X, y, *, seed: int | None = 0, block_size: int | None = None
     * ``rho``, ``c`` and the default block size come from the data (``n``
       minimizes the exact depth) instead of the theorem's worst-case
       ``log R`` and ``sqrt(N / log N)``.
-    * Depth budget ``depth=L``: ``n`` is the largest block size whose
-      parallel-chooser network has depth ``<= L``. ``L <= 0`` or ``L`` below the
-      depth of one-point blocks raises :class:`ConstructionError`; ``L`` above
-      the depth of a single block holding all points is clamped to it with a
-      ``UserWarning``.
     * Exact only on the data points (as the theorem); weights need
       ``n beta + 1`` bits, so float64 evaluation fails (expected).
 
@@ -299,7 +211,11 @@ def build_sublinear(X, y, *, seed: int | None = 0, block_size: int | None = None
     X : array (N, d) of floats; y : array (N,) of labels ``0..C-1``
     seed : seed of the random direction
     block_size : points per block ``n`` (default: depth-minimizing; capped at N)
-    depth : depth budget ``L`` (parallel chooser); exclusive with ``block_size``
+    depth : depth budget ``L >= 2``: the network with the fewest parameters of depth
+        ``<= L`` (see :func:`~memorize.constructions.depth_budget.plan_budget`);
+        exclusive with ``block_size``. ``L`` that is not an integer or ``< 2``
+        raises ConstructionError; ``L`` above the useful maximum (the depth of
+        the family's smallest network) is clamped to it with a UserWarning.
     directions : random directions tried in stage (a); the one with the
         smallest range (fewest position bits) is kept
 
@@ -310,8 +226,7 @@ def build_sublinear(X, y, *, seed: int | None = 0, block_size: int | None = None
     """
     Xu, yu, _ = deduplicate(X, y)
     N, d = Xu.shape
-    C = num_classes(yu)
-    c = _label_bits(C)
+    c = label_bits(num_classes(yu))
     if block_size is not None and depth is not None:
         raise ConstructionError("give block_size or depth (a depth budget), not both")
     if block_size is not None and not (1 <= block_size):
@@ -320,20 +235,18 @@ def build_sublinear(X, y, *, seed: int | None = 0, block_size: int | None = None
         raise ConstructionError(f"directions={directions} must be a positive integer")
     line = integer_line(Xu, np.random.default_rng(seed), directions)
     labels = yu[line.order]
-    parallel = depth is not None
-    if parallel:
-        n = budget_block_size(line.floors, c, depth)
-    elif block_size is not None:
-        n = min(block_size, N)
-    else:
-        n = default_block_size(line.floors, c)
-    blocks = pack_blocks(line.floors, labels, n, c)
-    stack = LayerStack(d)
-    rel, uu, ww = _head(stack, line, blocks, parallel)
-    _extract_and_match(stack, rel, uu, ww, blocks)
     options = {"block_size": block_size, "depth": depth, "directions": directions}
+    if depth is not None:
+        layers, extra = build_budget(Xu, yu, line, labels, c, depth, seed)
+        meta = provenance("relu_sublinear", THEOREM, seed, options, X, y, **extra)
+        return Network(d, layers, meta)
+    n = min(block_size, N) if block_size is not None else default_block_size(line.floors, c)
+    blocks = pack_blocks(line.floors, labels, Layout.split(n, block_offset_bits(line.floors, n), c))
+    stack = LayerStack(d)
+    rel, uu, ww = _sequential_head(stack, line, blocks)
+    extract_and_match(stack, rel, [uu, ww], blocks.layout)
     meta = provenance("relu_sublinear", THEOREM, seed, options, X, y,
-                      blocks=blocks.count, chosen_block_size=n, rho=blocks.rho, label_bits=c,
+                      blocks=blocks.count, chosen_block_size=n, rho=blocks.layout.rho, label_bits=c,
                       top=int(max(blocks.lo)), line_range=line.top,
-                      first_layer_bits=stack.layers[0].max_bits, parallel_chooser=parallel)
+                      first_layer_bits=stack.layers[0].max_bits)
     return Network(d, stack.layers, meta)

@@ -1,0 +1,159 @@
+"""The depth-budget network (Vardi et al. 2022, O~(N/L) at depth L): exact memorization,
+depth within the budget, documented counts, the member choice, bad budgets."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import memorize
+from memorize import data, verify
+from memorize.cli import main
+from memorize.constructions.block_readout import _count_readout, readout_nonzeros
+from memorize.constructions.bubeck import bubeck_counts
+from memorize.constructions.depth_budget import block_layers, budget_connections, budget_counts
+from memorize.constructions.line_blocks import Layout, block_offset_bits, integer_line
+from memorize.constructions.sublinear import label_bits
+from memorize.data import deduplicate, num_classes
+from memorize.network import Network
+from memorize.constructions.two_layer import two_layer_counts
+from memorize.errors import ConstructionError
+from memorize.testing import datasets
+
+
+def _layout(meta) -> Layout:
+    return Layout.record(meta["chosen_block_size"], meta["rho"], meta["label_bits"],
+                         meta["layers_per_point"])
+
+
+def _check_counts(net, n_points, d):
+    m = net.meta
+    if m["member"] == "relu_two_layer":
+        expected = two_layer_counts(n_points, d)
+    elif m["member"] == "relu_bubeck":
+        expected = bubeck_counts(n_points, d, m["groups"], per_class=True)
+    else:
+        layout = _layout(m)
+        expected = budget_counts(n_points, d, layout)
+        assert m["blocks"] == expected["blocks"]
+        if m["blocks"] >= 2:
+            connections = budget_connections(n_points, layout, m["first_layer_nonzeros"])
+            # Only stored word differences that happen to be 0 are missing.
+            assert connections - layout.words * m["blocks"] <= net.nonzero_params <= connections
+        ns = layout.n * layout.s
+        # One block: the words are constants, and the lean registers' biases divide them.
+        one_block = (ns + layout.rho + layout.c + 1) if m["blocks"] == 1 else 0
+        assert net.max_bits <= max(ns + 3 + one_block, layout.rho + layout.c + 4,
+                                             m["top"].bit_length() + 2, m["first_layer_bits"])
+    for key in ("params", "neurons", "depth", "width"):
+        assert getattr(net, key if key != "params" else "num_params") == expected[key], key
+
+
+@settings(max_examples=60, deadline=None)
+@given(datasets(n=st.integers(1, 120), d=st.integers(1, 5), num_classes=st.integers(1, 9)),
+       st.integers(2, 160), st.integers(0, 2))
+def test_memorizes_within_budget_with_documented_counts(ds, budget, seed):
+    X, y = ds
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # budgets above the useful maximum warn
+        net = memorize.build("relu_sublinear", X, y, seed=seed, depth=budget)
+    report = verify.verify(net, X, y, float64=False)
+    assert report.ok, report.summary()
+    assert net.depth <= budget
+    n_points, d = np.unique(X + 0.0, axis=0).shape
+    _check_counts(net, n_points, d)
+    if budget >= 3:  # never worse than the two-layer network the budget also allows
+        assert net.nonzero_params <= two_layer_counts(n_points, d)["params"]
+
+
+@pytest.mark.parametrize("budget", [48, 64, 100])
+def test_block_network_memorizes_and_beats_two_layer(budget):
+    X, y = data.random_separated(1500, 6, 0.05, num_classes=10, seed=5)
+    net = memorize.build("relu_sublinear", X, y, depth=budget)
+    assert net.meta["member"] == "blocks"
+    assert verify.is_memorizing(net, X, y)
+    assert net.depth <= budget
+    _check_counts(net, 1500, 6)
+    assert net.nonzero_params < 3 * 1500  # depth bought fewer parameters than 3N
+
+
+def test_more_depth_buys_fewer_parameters():
+    X, y = data.random_separated(3000, 8, 0.05, num_classes=10, seed=1)
+    counts = [memorize.build("relu_sublinear", X, y, depth=L).nonzero_params for L in (3, 32, 64, 100)]
+    assert counts == sorted(counts, reverse=True) and counts[-1] < 0.7 * counts[0]
+
+
+def test_depth_two_is_the_per_class_bubeck_network():
+    X, y = data.random_separated(80, 4, 0.05, num_classes=3, seed=2)
+    net = memorize.build("relu_sublinear", X, y, depth=2)
+    assert net.meta["member"] == "relu_bubeck" and net.depth == 2
+    assert verify.is_memorizing(net, X, y)
+    _check_counts(net, 80, 4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(datasets(n=st.integers(1, 80), d=st.integers(1, 4), num_classes=st.integers(1, 40)),
+       st.integers(1, 12), st.integers(1, 40), st.integers(0, 2))
+def test_any_block_layout_memorizes(ds, n, s, seed):
+    # The budget picks one layout; every layout (block size n, s layers per point) is exact.
+    X, y = ds
+    Xu, yu, _ = deduplicate(X, y)
+    line = integer_line(Xu, np.random.default_rng(seed))
+    c = label_bits(num_classes(yu))
+    n = min(n, len(Xu))
+    layout = Layout.record(n, block_offset_bits(line.floors, n), c, s)
+    layers, meta = block_layers(line, yu[line.order], c, layout, Xu.shape[1])
+    net = Network(Xu.shape[1], layers, {"member": "blocks", **meta})
+    report = verify.verify(net, X, y, float64=False)
+    assert report.ok, report.summary()
+    assert net.depth == (1 if meta["blocks"] == 1 else 4) + n * layout.s + 2
+    _check_counts(net, len(Xu), Xu.shape[1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 30), st.integers(1, 8), st.integers(1, 40))
+def test_readout_count_extrapolation_is_exact(n, rho, c, s):
+    layout = Layout.record(n, rho, c, s)
+    assert readout_nonzeros(layout) == _count_readout(layout)
+    split = Layout.split(n, rho, c, -(-rho // s), -(-c // s))
+    assert readout_nonzeros(split) == _count_readout(dataclasses.replace(split))
+
+
+def test_bad_budgets():
+    X, y = data.random_separated(60, 3, 0.1, num_classes=3, seed=2)
+    for bad in (0, -5, 1):
+        with pytest.raises(ConstructionError, match="depth budget"):
+            memorize.build("relu_sublinear", X, y, depth=bad)
+    for bad in (2.5, "3", True):
+        with pytest.raises(ConstructionError, match="integer"):
+            memorize.build("relu_sublinear", X, y, depth=bad)
+    with pytest.warns(UserWarning, match="useful maximum"):
+        net = memorize.build("relu_sublinear", X, y, depth=10**6)
+    assert verify.is_memorizing(net, X, y) and net.depth < 10**6
+
+
+@pytest.mark.parametrize("value", ["2.5", "two", "1"])
+def test_cli_rejects_bad_budgets(tmp_path, capsys, value):
+    X, y = data.random_separated(30, 2, 0.1, num_classes=2, seed=0)
+    path = tmp_path / "d.npz"
+    np.savez(path, X=X, y=y)
+    argv = ["build", "relu_sublinear", "--data", str(path), "--out", str(tmp_path / "n.json"),
+            "--set", f"depth={value}", "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "depth" in err[0]
+
+
+def test_cli_warns_in_one_line_when_clamping(tmp_path, capsys):
+    X, y = data.random_separated(30, 2, 0.1, num_classes=2, seed=0)
+    path = tmp_path / "d.npz"
+    np.savez(path, X=X, y=y)
+    argv = ["build", "relu_sublinear", "--data", str(path), "--out", str(tmp_path / "n.json"),
+            "--set", "depth=1000", "--quiet"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("memorize: warning: depth budget L=1000")
