@@ -67,6 +67,19 @@ def _group_gadget(members, X_int, y, rng):
     return None
 
 
+def _split_until_exact(todo: list, X_int, y, rng):
+    """Yield ``(members, gadget)`` for the groups of ``todo`` (a stack, popped from the end);
+    a group whose gadget fails is split in two and pushed back."""
+    while todo:
+        members = todo.pop()
+        gadget = _group_gadget(members, X_int, y, rng)
+        if gadget is None:
+            half = len(members) // 2
+            todo += [members[half:], members[:half]]
+            continue
+        yield members, gadget
+
+
 @register("relu_bubeck",
           "Bubeck et al. 2020: one hidden layer of 4 ceil(N/d) ReLUs, 4 per group of d points",
           THEOREM)
@@ -142,14 +155,7 @@ def build_bubeck(X, y, *, seed: int | None = 0, per_class: bool = False) -> Netw
     rows, out = [], []
     groups = 0
     scale = 1 << F
-    while todo:
-        members = todo.pop()
-        gadget = _group_gadget(members, X_int, yu, rng)
-        if gadget is None:
-            half = len(members) // 2
-            todo += [members[half:], members[:half]]
-            continue
-        w, beta, _, (*u, v0) = gadget
+    for _, (w, beta, _, (*u, v0)) in _split_until_exact(todo, X_int, yu, rng):
         den = lcm(*(c.denominator for c in u + [v0]))
         t_num = project(X_int, [int(c * den) for c in u]) + int(v0 * den)
         t_max = Fraction(int(max(abs(v) for v in t_num)), den)
@@ -183,14 +189,7 @@ def _build_tent(X, y, Xu, yu, X_int, F, rng, seed) -> Network:
         idx = [int(i) for i in rng.permutation(np.flatnonzero(yu == c))]
         todo += [idx[i:i + d] for i in range(0, len(idx), d)][::-1]
     rows, out = [], []
-    while todo:
-        members = todo.pop()
-        gadget = _group_gadget(members, X_int, yu, rng)
-        if gadget is None:
-            half = len(members) // 2
-            todo += [members[half:], members[:half]]
-            continue
-        w, beta = gadget[0], gadget[1]
+    for members, (w, beta, _, _) in _split_until_exact(todo, X_int, yu, rng):
         lift = int(yu[members[0]]) - background
         # s = <w, X_int> - beta = <w 2^F, X> - beta is an integer, 0 exactly on the group.
         for offset, weight in ((1, 1), (0, -2), (-1, 1)):
