@@ -303,6 +303,7 @@ def _draw_depth(Figure, rows, q):
     lows = [lower.min_params_relu(rows[0]["N"], depth=int(row["depth"])) for row in rows]
     ax.loglog(xs, theorem, "k-.", label="theorem: N min(1, lambda/L), c_O = 1")
     ax.loglog(xs, lows, "k--", label="VC lower bound at the net's depth")
+    ax.axvline(math.sqrt(values["N"]), color="grey", lw=0.8, label="L = sqrt N (end of the theorem's range)")
     ax.set_xlabel("depth budget L")
     ax.set_ylabel("parameters")
     ax.set_title(f"Parameters vs depth at N = {values['N']}")

@@ -147,7 +147,8 @@ class Plan:
 
 
 def _block_plans(floors: np.ndarray, c: int, d: int, budget: int | None):
-    """For every ``s``, the best block networks of depth ``<= budget`` (any depth if None)."""
+    """For every ``s``, the candidate block networks of depth ``<= budget`` (any depth if
+    None), with their connections (for one block, ``K = 1``, an estimate)."""
     N = len(floors)
     top_bits = max(1, int(floors[-1]).bit_length())
     for s in range(1, max(top_bits, c) + 1):
@@ -159,8 +160,6 @@ def _block_plans(floors: np.ndarray, c: int, d: int, budget: int | None):
                 continue
         for n in _block_sizes(floors, c, s, n_max):
             layout = Layout.record(n, block_offset_bits(floors, n), c, s)
-            if layout.s > s:
-                continue  # only when rho(n) outgrew the slices; a larger s covers it
             yield Plan("blocks", budget_connections(N, layout, d + 1), budget_depth(N, layout), layout)
 
 
@@ -183,7 +182,8 @@ def _tent_groups(labels: np.ndarray, d: int) -> int:
 
 
 def plan_budget(floors: np.ndarray, labels: np.ndarray, c: int, d: int, budget: int) -> Plan:
-    """The member with the fewest (estimated nonzero) parameters and depth ``<= budget``.
+    """The member with the fewest (estimated nonzero) parameters and depth ``<= budget``,
+    for the sorted ``floors`` of the integer line, ``labels`` and ``c`` label bits.
 
     Raises ConstructionError for a budget that is not an integer ``>= 2``; a
     budget above the depth of the family's smallest network is clamped to it
