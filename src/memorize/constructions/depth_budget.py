@@ -85,7 +85,7 @@ import numpy as np
 from memorize.constructions.block_readout import extract_and_match, readout_nonzeros, readout_sizes
 from memorize.constructions.bubeck import bubeck_counts, build_bubeck
 from memorize.constructions.line_blocks import (
-    IntegerLine, Layout, block_offset_bits, pack_blocks,
+    IntegerLine, Layout, block_offset_bits, block_starts, pack_blocks,
 )
 from memorize.constructions.relu_gadgets import Affine, LayerStack
 from memorize.constructions.two_layer import build_two_layer, two_layer_counts
@@ -96,41 +96,33 @@ HEAD_LAYERS = 4
 
 # -- counts ---------------------------------------------------------------------------
 
-def _blocks(n_points: int, n: int) -> int:
-    return -(-n_points // n)
-
-
-def budget_layer_sizes(n_points: int, layout: Layout) -> list[int]:
-    """Out-dimension of every layer of the block network, in order."""
-    K = _blocks(n_points, layout.n)
+def budget_layer_sizes(K: int, layout: Layout) -> list[int]:
+    """Out-dimension of every layer of the block network with ``K`` blocks, in order."""
     head = [1] if K == 1 else [1, K, K, 1 + layout.words]
     return head + readout_sizes(layout)
 
 
-def budget_depth(n_points: int, layout: Layout) -> int:
+def budget_depth(K: int, layout: Layout) -> int:
     """``4 + n s + 2`` (``K >= 2``) or ``1 + n s + 2`` (one block)."""
-    head = 1 if _blocks(n_points, layout.n) == 1 else HEAD_LAYERS
-    return head + layout.n * layout.s + 2
+    return (1 if K == 1 else HEAD_LAYERS) + layout.n * layout.s + 2
 
 
-def budget_connections(n_points: int, layout: Layout, first_layer: int) -> int:
-    """Weights and biases the block network places (``K >= 2``; an upper bound on its
-    nonzero parameters, equal unless two consecutive blocks store equal word slices).
-    ``first_layer``: nonzero weights and bias of the projection ``t``."""
-    K = _blocks(n_points, layout.n)
+def budget_connections(K: int, layout: Layout, first_layer: int) -> int:
+    """Weights and biases the block network with ``K >= 2`` blocks places (an upper bound
+    on its nonzero parameters, equal unless two consecutive blocks store equal word
+    slices). ``first_layer``: nonzero weights and bias of the projection ``t``."""
     return first_layer + (5 + layout.words) * K - 2 + readout_nonzeros(layout)
 
 
-def budget_counts(n_points: int, d: int, layout: Layout) -> dict:
-    """Exact dense sizes of the block network on ``n_points`` distinct points in dimension ``d``."""
-    sizes = budget_layer_sizes(n_points, layout)
+def budget_counts(K: int, d: int, layout: Layout) -> dict:
+    """Exact dense sizes of the block network with ``K`` blocks in dimension ``d``."""
+    sizes = budget_layer_sizes(K, layout)
     ins = [d] + sizes[:-1]
     return {
         "params": sum((i + 1) * o for i, o in zip(ins, sizes)),
         "neurons": sum(sizes),
         "depth": len(sizes),
         "width": max(sizes),
-        "blocks": _blocks(n_points, layout.n),
     }
 
 
@@ -159,8 +151,16 @@ def _block_plans(floors: np.ndarray, c: int, d: int, budget: int | None):
             if n_max < 1:
                 continue
         for n in _block_sizes(floors, c, s, n_max):
-            layout = Layout.record(n, block_offset_bits(floors, n), c, s)
-            yield Plan("blocks", budget_connections(N, layout, d + 1), budget_depth(N, layout), layout)
+            rho = block_offset_bits(floors, n)
+            # Records of rho + c bits fill ceil((rho + c) / s) words; a word or two fewer,
+            # with offsets cut to fit, may pay for the extra blocks they need.
+            words = -(-(rho + c) // s)
+            fewer = [(words - k) * s - c for k in (1, 2)]
+            for r in [rho] + [f for f in fewer if 1 <= f < rho]:
+                layout = Layout.record(n, r, c, s)
+                K = len(block_starts(floors, n, r))
+                yield Plan("blocks", budget_connections(K, layout, d + 1), budget_depth(K, layout),
+                           layout)
 
 
 def _block_sizes(floors, c, s, n_max):

@@ -197,21 +197,38 @@ def pack_words(values: np.ndarray, bits: int) -> list[int]:
     return [int.from_bytes(row.tobytes(), "big") for row in packed]
 
 
-def pack_blocks(floors: np.ndarray, labels: np.ndarray, layout: Layout) -> Blocks:
-    """Stage (b) data: blocks of ``layout.n`` consecutive sorted points, packed into words.
+def block_starts(floors: np.ndarray, n: int, rho: int) -> np.ndarray:
+    """Greedy cut of the sorted points: each block takes up to ``n`` consecutive points
+    whose offsets from its first point fit in ``rho`` bits. With ``rho`` at least
+    :func:`block_offset_bits` ``(floors, n)`` these are the fixed blocks of ``n``;
+    a smaller ``rho`` buys shorter records with a few more blocks."""
+    N = len(floors)
+    # Where the span limit ends a block starting at each point; then follow the chain from 0.
+    by_span = np.searchsorted(floors, floors + (1 << rho), side="left")
+    following = np.minimum(np.arange(N) + n, by_span)
+    starts, i = [], 0
+    while i < N:
+        starts.append(i)
+        i = int(following[i])
+    return np.array(starts, dtype=np.int64)
 
-    Raises ConstructionError if an offset needs more than ``layout.rho`` bits
-    or a label more than ``layout.c``.
+
+def pack_blocks(floors: np.ndarray, labels: np.ndarray, layout: Layout) -> Blocks:
+    """Stage (b) data: the blocks of :func:`block_starts` (``layout.n`` points at most,
+    offsets in ``layout.rho`` bits), each padded to ``n`` and packed into words.
+
+    Raises ConstructionError if a label needs more than ``layout.c`` bits.
     """
     N, n = len(floors), layout.n
-    K = -(-N // n)
-    lo = floors[::n]
-    offsets = np.zeros(K * n, dtype=np.int64)
-    offsets[:N] = floors - np.repeat(lo, n)[:N]
-    padded = np.zeros(K * n, dtype=np.int64)
-    padded[:N] = labels
-    if int(offsets.max()).bit_length() > layout.rho or int(padded.max()).bit_length() > layout.c:
-        raise ConstructionError(f"internal error: data do not fit {layout}")  # pragma: no cover
-    words = [pack_words(sl.values(offsets, padded, layout.c).reshape(K, n), sl.width)
-             for sl in layout.slices]
-    return Blocks(layout, [int(v) for v in lo], words)
+    starts = block_starts(floors, n, layout.rho)
+    K = len(starts)
+    block = np.repeat(np.arange(K), np.diff(np.append(starts, N)))
+    slot = np.arange(N) - starts[block]
+    offsets = np.zeros((K, n), dtype=np.int64)
+    offsets[block, slot] = floors - floors[starts][block]
+    padded = np.zeros((K, n), dtype=np.int64)
+    padded[block, slot] = labels
+    if int(padded.max()).bit_length() > layout.c:
+        raise ConstructionError(f"internal error: labels do not fit {layout}")  # pragma: no cover
+    words = [pack_words(sl.values(offsets, padded, layout.c), sl.width) for sl in layout.slices]
+    return Blocks(layout, [int(v) for v in floors[starts]], words)
