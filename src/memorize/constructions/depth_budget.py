@@ -42,8 +42,13 @@ takes ``s`` layers, and the slices' values are read off the remainders
 without accumulators (:func:`~memorize.constructions.block_readout.extract_and_match`,
 lean). Width, not depth, pays for small budgets.
 
-Sizes of the block network (``K = ceil(N/n)``, ``w`` words, ``s`` layers
-per point), as :func:`budget_counts` and :func:`budget_connections` return them:
+Blocks are cut greedily (:func:`~memorize.constructions.line_blocks.block_starts`):
+up to ``n`` points whose offsets fit in ``rho`` bits, so ``K >= ceil(N/n)``
+blocks; :func:`plan_budget` may lower ``rho`` below the largest offset of
+fixed blocks of ``n`` when a record then needs one or two words fewer.
+
+Sizes of the block network (``K`` blocks, ``w`` words, ``s`` layers per
+point), as :func:`budget_counts` and :func:`budget_connections` return them:
 
 * depth ``= 4 + n s + 2`` (``K >= 2``) or ``1 + n s + 2`` (``K = 1``);
 * width ``= max(K, readout width)``, readout width ``<= 3w + 8``;
@@ -63,7 +68,9 @@ With ``n ~ (L - 6)/s`` the chooser costs ``(5 + w) N s / (L - 6)``, about
 ``(5 s + lambda) N / L``, and the readout ``~11 w L``: ``O(N lambda / L + lambda L)``,
 that is ``O~(N/L)`` for ``L <= sqrt N``. :func:`plan_budget` tries every
 ``s`` and, for each, the largest ``n`` that fits and the ``n`` balancing
-chooser against readout.
+chooser against readout, with ``rho`` as measured or cut by one or two words
+(a brute-force search over all ``s, n, rho`` found the same optimum at
+``N = 10^4, L = 100``).
 
 Departures and choices: the family switches member by parameter count (the
 theorem's statement covers all ``L``, the constructions differ by regime);
