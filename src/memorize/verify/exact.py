@@ -149,11 +149,14 @@ def _coded_sum(terms, bias: int) -> _Row:
     group_list = list(groups.values())
     codes = group_list[0][0][0].codes
     count = len(group_list[0][0][0].vals)
-    index = [np.arange(count)]
     for group in group_list[1:]:
         other = group[0][0]
-        codes, count, i1, i2 = _joint(codes, count, other.codes, len(other.vals))
-        index = [ix[i1] for ix in index] + [i2]
+        codes, count, _, _ = _joint(codes, count, other.codes, len(other.vals))
+    # Each joint code's value in every group, read at one point that has the code: linear
+    # in the number of groups (re-indexing every group at every join would be quadratic).
+    first = np.empty(count, dtype=np.intp)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1, dtype=np.intp)
+    index = [group[0][0].codes[first] for group in group_list]
     by_weight: dict[int, object] = {}  # group terms by |w|: one big multiply per weight
     for ix, group in zip(index, group_list):
         for row, w in group:
