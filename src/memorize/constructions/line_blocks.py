@@ -155,7 +155,8 @@ class Layout:
 
 @dataclass(frozen=True)
 class Blocks:
-    """The sorted points cut into ``K`` blocks of ``n`` (the last one padded).
+    """The sorted points cut into ``K`` blocks of at most ``n`` (:func:`block_starts`),
+    each padded to ``n``.
 
     ``lo[j]`` is the floor of the first point of block ``j``; point ``k`` of
     block ``j`` is stored as its offset ``floor(t) - lo[j]`` and its label.
