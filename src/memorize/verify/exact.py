@@ -109,7 +109,7 @@ _JOINTS: dict = {}  # (id(c1), id(c2)) -> (c1, c2, result); small, cleared per c
 
 
 def _joint(c1, n1, c2, n2):
-    """Codes for the pair (c1, c2): returns (codes, count, index into 1, index into 2)."""
+    """Codes for the pair (c1, c2): returns (codes, count)."""
     key = (id(c1), id(c2))
     hit = _JOINTS.get(key)
     if hit is not None and hit[0] is c1 and hit[1] is c2:
@@ -123,9 +123,9 @@ def _joint(c1, n1, c2, n2):
 
 def _joint_uncached(c1, n1, c2, n2):
     if n1 == 1:
-        return c2, n2, np.zeros(n2, dtype=np.intp), np.arange(n2)
+        return c2, n2
     if n2 == 1:
-        return c1, n1, np.arange(n1), np.zeros(n1, dtype=np.intp)
+        return c1, n1
     key = c1.astype(np.int64) * n2 + c2
     if n1 * n2 <= 4 * len(c1) + 64:
         present = np.zeros(n1 * n2, dtype=bool)
@@ -134,7 +134,7 @@ def _joint_uncached(c1, n1, c2, n2):
         codes = (np.cumsum(present) - 1)[key]
     else:
         uniq, codes = np.unique(key, return_inverse=True)
-    return codes.astype(np.intp), len(uniq), uniq // n2, uniq % n2
+    return codes.astype(np.intp), len(uniq)
 
 
 def _big(value: int):
@@ -151,12 +151,12 @@ def _coded_sum(terms, bias: int) -> _Row:
     count = len(group_list[0][0][0].vals)
     for group in group_list[1:]:
         other = group[0][0]
-        codes, count, _, _ = _joint(codes, count, other.codes, len(other.vals))
-    # Each joint code's value in every group, read at one point that has the code: linear
-    # in the number of groups (re-indexing every group at every join would be quadratic).
-    first = np.empty(count, dtype=np.intp)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1, dtype=np.intp)
-    index = [group[0][0].codes[first] for group in group_list]
+        codes, count = _joint(codes, count, other.codes, len(other.vals))
+    # Each joint code's value in every group, read at any one point that has the code:
+    # linear in the number of groups (re-indexing every group at every join is quadratic).
+    some_point = np.empty(count, dtype=np.intp)
+    some_point[codes] = np.arange(len(codes), dtype=np.intp)
+    index = [group[0][0].codes[some_point] for group in group_list]
     by_weight: dict[int, object] = {}  # group terms by |w|: one big multiply per weight
     for ix, group in zip(index, group_list):
         for row, w in group:
