@@ -1,8 +1,8 @@
-"""The sqrt(N) ReLU memorizer (Vardi et al. 2022): exact memorization, documented counts, gadgets."""
+"""The sqrt(N) ReLU memorizer (Vardi et al. 2022) as a width-depth family: exact memorization,
+documented counts, the planner's choice, the gadgets."""
 
 from __future__ import annotations
 
-import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -11,47 +11,67 @@ from hypothesis import given, settings, strategies as st
 
 import memorize
 from memorize import data, verify
-from memorize.constructions.line_blocks import (
-    Layout, block_offset_bits, integer_line, pack_blocks, pack_words,
+from memorize.constructions.fold_words import even_starts, greedy_starts, offset_bits, stream_words
+from memorize.constructions.line_blocks import Layout, integer_line, pack_blocks, pack_words
+from memorize.constructions.relu_gadgets import Affine, LayerStack, Stream, match_layer, tent_layer
+from memorize.constructions.sublinear import (
+    DENSE_RATIO, EXHAUSTIVE, Member, _Members, _width, build_member, expected_counts, label_bits, least_depth,
+    plan,
 )
-from memorize.constructions.relu_gadgets import (
-    Affine, LayerStack, Stream, match_layer, segment_thresholds, step_ramps, stream_layer,
-)
-from memorize.constructions.sublinear import default_block_size, sublinear_counts, sublinear_depth
+from memorize.data import deduplicate, num_classes
 from memorize.errors import ConstructionError
 from memorize.testing import datasets
 
 FAST = settings(max_examples=100, deadline=None)
 
 
-def _counts_of(net, n_points, d):
-    m = net.meta
-    return sublinear_counts(n_points, d, m["rho"], m["label_bits"], m["chosen_block_size"],
-                            top=m["top"], first_layer_bits=m["first_layer_bits"])
+@st.composite
+def clustered(draw):
+    """A few tight clusters far apart: tiny separation (down to 2^-30) beside a large spread."""
+    k, per, d = draw(st.integers(1, 4)), draw(st.integers(1, 12)), draw(st.integers(1, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    scale = 2.0 ** -draw(st.integers(8, 30))
+    X = np.repeat(rng.standard_normal((k, d)), per, axis=0)
+    X = X + rng.integers(-50, 50, X.shape) * scale
+    X, first = np.unique(X, axis=0, return_index=True)
+    return X, rng.integers(0, draw(st.integers(1, 6)), len(X))
 
 
 def _check(net, X, y):
     report = verify.verify(net, X, y, float64=False)
     assert report.ok, report.summary()
-    Xu = np.unique(np.asarray(X, dtype=float) + 0.0, axis=0)
-    expected = _counts_of(net, len(Xu), X.shape[1])
-    for key in ("params", "neurons", "depth", "width", "max_bits"):
-        assert getattr(net, key if key != "params" else "num_params") == expected[key], key
-    assert net.meta["blocks"] == expected["blocks"]
+    counts = net.counts()
+    expected = expected_counts(net)
+    assert {k: counts[k] for k in expected} == expected
+    assert net.nonzero_params <= net.connections <= net.num_params
     return expected
 
 
 @FAST
-@given(datasets(n=st.integers(1, 150), d=st.integers(1, 6), num_classes=st.integers(1, 12)))
+@given(st.one_of(datasets(n=st.integers(1, 150), d=st.integers(1, 6), num_classes=st.integers(1, 12)),
+                 clustered()))
 def test_memorizes_with_documented_counts(ds):
     X, y = ds
     net = memorize.build("relu_sublinear", X, y)
     _check(net, X, y)
-    # Width is the documented constant: 10 when positions need more bits than labels.
-    m = net.meta
-    if m["rho"] > m["label_bits"] and m["chosen_block_size"] >= 3:
-        assert net.width == 10
-    assert net.width <= 12
+    # The default is lean: dense parameters within DENSE_RATIO times the connections.
+    assert net.num_params <= DENSE_RATIO * net.connections
+
+
+@FAST
+@given(st.one_of(datasets(n=st.integers(2, 60), d=st.integers(1, 4), num_classes=st.integers(1, 6)),
+                 clustered()),
+       st.integers(5, 40), st.one_of(st.none(), st.integers(2, 400)), st.integers(0, 3))
+def test_width_and_depth_limits(ds, width, depth, seed):
+    X, y = ds
+    try:
+        net = memorize.build("relu_sublinear", X, y, seed=seed, width=width, depth=depth)
+    except ConstructionError as e:  # a pair no member satisfies: the message says what would
+        assert depth is not None and "least" in str(e)
+        return
+    _check(net, X, y)
+    assert net.width <= width
+    assert depth is None or net.depth <= depth
 
 
 @FAST
@@ -65,14 +85,69 @@ def test_any_block_size_memorizes(ds, block_size, seed):
     assert net.meta["chosen_block_size"] == min(block_size, len(np.unique(X, axis=0)))
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 12), st.integers(1, 4), st.integers(1, 5),
+       st.integers(1, 20), st.integers(1, 6), st.integers(1, 40), st.integers(1, 11))
+def test_counts_by_runs_equal_counts_by_layers(n_s, S, B, K, rho, c, lo_bits, first):
+    m = Member(n_s, S, B, K, rho, c, lo_bits, first)
+    sizes = m.layer_sizes()
+    assert len(sizes) == m.depth and max(sizes) == m.width == _width(m)
+    assert m.dense_params(7) == sum((i + 1) * o for i, o in zip([7] + sizes[:-1], sizes))
+
+
+def _brute_force(floors, c, first, d):
+    """Every member of the default's space: S <= 2, B <= 4, every n, rho as measured or
+    1-4 bits fewer (greedy blocks), dense within DENSE_RATIO of connections."""
+    members, best = _Members(floors, c, first), None
+    N = len(floors)
+    for S in (1, 2):
+        for B in range(1, 5):
+            for n in range(S, S * -(-N // S) + 1, S):
+                rho = offset_bits(floors, min(n, N))
+                for r in range(max(1, rho - 4), rho + 1):
+                    m = members.greedy(n, S, B, r)
+                    sizes = m.layer_sizes()
+                    dense = sum((i + 1) * o for i, o in zip([d] + sizes[:-1], sizes))
+                    if dense <= DENSE_RATIO * m.connections and (best is None or
+                                                                  m.connections < best):
+                        best = m.connections
+    return best
+
+
+@pytest.mark.parametrize("n,d,C,seed", [(2, 1, 2, 0), (20, 2, 3, 1), (90, 3, 10, 2), (200, 5, 4, 3)])
+def test_default_is_never_beaten_by_a_rejected_member(n, d, C, seed):
+    assert n <= EXHAUSTIVE
+    X, y = data.random_separated(n, d, 0.05, num_classes=C, seed=seed)
+    line = integer_line(X, np.random.default_rng(seed), gap_bits=2)
+    c = label_bits(C)
+    first = sum(1 for w in line.weights if w) + (line.bias != 0)
+    assert plan(line.floors, c, first, d).connections == _brute_force(line.floors, c, first, d)
+
+
 def test_bad_options():
     X, y = data.random_separated(60, 3, 0.1, num_classes=3, seed=2)
     with pytest.raises(ConstructionError, match="not both"):
         memorize.build("relu_sublinear", X, y, depth=50, block_size=4)
-    with pytest.raises(ConstructionError, match="block_size"):
-        memorize.build("relu_sublinear", X, y, block_size=0)
-    with pytest.raises(ConstructionError, match="directions"):
-        memorize.build("relu_sublinear", X, y, directions=0)
+    for key, bad, msg in [("block_size", 0, "least"), ("directions", 0, "least"),
+                          ("directions", 10**6, "at most"), ("width", 4, "least allowed is 5"),
+                          ("width", 5.5, "integer"), ("width", True, "integer"),
+                          ("width", "8", "integer"), ("depth", 1, "least allowed is 2")]:
+        with pytest.raises(ConstructionError, match=msg):
+            memorize.build("relu_sublinear", X, y, **{key: bad})
+    with pytest.raises(ConstructionError, match="least depth is"):
+        memorize.build("relu_sublinear", X, y, width=5, depth=20)
+
+
+def test_width_buys_depth():
+    X, y = data.random_separated(2000, 5, 0.05, num_classes=10, seed=4)
+    depths = []
+    for W in (6, 16, 64):
+        line = integer_line(X, np.random.default_rng(0), 4, gap_bits=2)
+        L = least_depth(line.floors, 4, sum(1 for w in line.weights if w) + (line.bias != 0), W)
+        net = memorize.build("relu_sublinear", X, y, width=W, depth=L)
+        assert net.width <= W and net.depth <= L and verify.is_memorizing(net, X, y)
+        depths.append(L)
+    assert depths[0] > 2 * depths[1] > 4 * depths[2]
 
 
 @pytest.mark.parametrize("n,d,C", [(1, 1, 1), (1, 3, 2), (2, 1, 2), (5, 1, 1), (17, 1, 2), (40, 2, 1), (30, 2, 1000), (64, 3, 2**20)])
@@ -105,19 +180,27 @@ def test_float64_fails_beyond_53_bits():
     assert report.ok and report.float64_agrees is False
 
 
-def test_corrupted_label_word_breaks_exactly_one_point():
+def test_corrupted_word_breaks_exactly_one_point():
     X, y = data.random_separated(120, 3, 0.1, num_classes=4, seed=9)
-    net = memorize.build("relu_sublinear", X, y, block_size=120)  # one block: words are biases
-    layers = list(net.layers)
-    # Layer 2 is [tp, uR, uS1, uS2, wR]: wR carries the label word (idle while positions are read).
-    assert net.meta["blocks"] == 1 and layers[1].out_dim == 5
-    rows = [layers[1].row(r) for r in range(5)]
-    terms, word = rows[4]
-    assert terms == {}
-    rows[4] = (terms, word ^ 1)  # the lowest label bit: the last point's label
+    line = integer_line(X, np.random.default_rng(0), gap_bits=2)
+    rho = offset_bits(line.floors, 120)
+    member = Member(120, 1, 1, 1, rho, 2, 1, 4)  # one block: the word is a bias
+    layers = build_member(line, y[line.order], member, 3)
+    assert verify.is_memorizing(memorize.Network(3, layers), X, y)
+    bits = 120 * (rho + 2 + 1)
+    # Layer 2 is [P, top, Z, h]: the stream's first neurons hold its word as biases.
+    rows = [layers[1].row(r) for r in range(layers[1].out_dim)]
+    # The stream's value is (2W + 1) / 2^(bits + 1). Flipping bit rho + 1 of W, the lowest
+    # bit of the last record's label y (its field holds 2y), changes that label alone.
+    W = (rows[2][1] * 2 ** (bits + 1) - 1) / 2
+    bit = 1 << (rho + 1)
+    delta = Fraction(2 * (-bit if int(W) & bit else bit), 2 ** (bits + 1))
+    for r in range(1, len(rows)):
+        terms, b = rows[r]
+        rows[r] = (terms, b + delta)
     layers[1] = memorize.Layer.from_rows(layers[1].in_dim, rows, "relu")
-    report = verify.verify(memorize.Network(net.input_dim, layers), X, y, float64=False)
-    assert report.n_failed == 1
+    report = verify.verify(memorize.Network(3, layers), X, y, float64=False)
+    assert report.failed == [int(line.order[-1])]
 
 
 # -- gadgets ------------------------------------------------------------------------
@@ -127,33 +210,18 @@ def _net(stack, out: Affine):
     return memorize.Network(stack.input_dim, stack.layers)
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.integers(-20, 20), st.lists(st.integers(-30, 30), min_size=1, max_size=20))
-def test_step_ramps_exact_on_integers(lo, xs):
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 8), st.data())
+def test_tent_strips_even_fields_and_reflects_after_odd(f, draw):
+    v = draw.draw(st.integers(0, 2**f - 1))
+    x = Fraction(draw.draw(st.integers(0, 2**20)), 2**20)  # dyadic: exact as a float input
+    z = float((v + x) / 2**f)
     stack = LayerStack(1)
-    ramps, step = step_ramps(Affine.of("x0"), lo, "h")
-    stack.add(ramps)
-    out = verify.evaluate(_net(stack, step), np.array(xs, dtype=float)[:, None]).output()
-    assert out == [int(x >= lo) for x in xs]
-
-
-@settings(max_examples=30, deadline=None)
-@given(st.integers(1, 6), st.integers(1, 6), st.data())
-def test_stream_reads_segments_msb_first(bits, segments, draw):
-    if bits * segments > 52:
-        bits = 52 // segments
-    values = draw.draw(st.lists(st.integers(0, 2**bits - 1), min_size=segments, max_size=segments))
-    k = draw.draw(st.integers(0, segments - 1))
-    word = sum(v << (bits * (segments - 1 - i)) for i, v in enumerate(values))
-    stack = LayerStack(1)
-    s = Stream("u", Affine.of("x0"))
-    for seg in range(k + 1):
-        s.acc = None
-        for T in segment_thresholds(bits, segments, seg):
-            stack.add(stream_layer(s, T))
-    out = verify.evaluate(_net(stack, s.acc), np.array([[float(word)]])).output()
-    assert out == [values[k]]
-
+    s = Stream("u", Affine.of("x0", Fraction(1)))
+    for _ in range(f):
+        stack.add(tent_layer(s))
+    out = verify.evaluate(_net(stack, s.rem), np.array([[z]])).output()
+    assert out == [x if v % 2 == 0 else 1 - x]
 
 @settings(max_examples=30, deadline=None)
 @given(st.integers(0, 7), st.lists(st.fractions(-6, 6), min_size=1, max_size=12))
@@ -168,16 +236,60 @@ def test_match_layer(label, ds):
 
 
 @FAST
-@given(datasets(n=st.integers(1, 40), d=st.integers(1, 5)), st.integers(0, 5))
-def test_integer_line_separates_by_two(ds, seed):
+@given(datasets(n=st.integers(1, 40), d=st.integers(1, 5)), st.integers(0, 5), st.integers(1, 2))
+def test_integer_line_separates(ds, seed, gap_bits):
     X, _ = ds
     Xu = np.unique(X + 0.0, axis=0)
-    line = integer_line(Xu, np.random.default_rng(seed))
+    line = integer_line(Xu, np.random.default_rng(seed), gap_bits=gap_bits)
     t = sorted(sum((w * Fraction(float(v)) for w, v in zip(line.weights, row)), line.bias)
                for row in Xu[line.order])
     assert 0 <= t[0] < 1
-    assert all(b - a >= 2 for a, b in zip(t, t[1:]))
+    assert all(b - a >= 2**gap_bits for a, b in zip(t, t[1:]))
     assert [int(np.floor(v)) for v in t] == line.floors.tolist()
+
+
+def _read_stream(word: int, bits: int, fields: list[int]) -> list[int]:
+    """Read ``fields`` (bit widths) off the midpoint ``(2 word + 1) / 2^(bits + 1)`` with exact
+    tent maps, as the network does: an odd field reflects what follows."""
+    z, out = Fraction(2 * word + 1, 2 ** (bits + 1)), []
+    for f in fields:
+        v = int(z * 2**f)
+        out.append(v)
+        z = z * 2**f - v
+        if v % 2:
+            z = 1 - z
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.data())
+def test_stream_words_read_back_as_written(N, n_s, S, c, draw):
+    gaps = draw.draw(st.lists(st.integers(4, 60), min_size=N - 1, max_size=N - 1))
+    floors = np.cumsum([draw.draw(st.integers(0, 1))] + gaps).astype(np.int64)
+    labels = np.array(draw.draw(st.lists(st.integers(0, 2**c - 1), min_size=N, max_size=N)))
+    n = n_s * S
+    rho = offset_bits(floors, min(n, N)) - draw.draw(st.integers(0, 2))
+    rho = max(1, rho)
+    starts = greedy_starts(floors, min(n, N), rho)
+    K = len(starts)
+    lo = even_starts(floors[starts])
+    lo_bits = max(1, int(lo[-1]).bit_length())
+    words = stream_words(floors, labels, starts, n_s=n_s, streams=S, rho=rho, c=c, lo_bits=lo_bits)
+    lam = rho + c + 1
+    ends = np.append(starts[1:], N)
+    for j in range(K):
+        points = list(range(starts[j], ends[j]))
+        for s in range(S):
+            head = [lo_bits] if s == 0 and K > 1 else []
+            bits = n_s * lam + sum(head)
+            assert words[s][j] % 2 == 1 and words[s][j] < 2 ** (bits + 1)
+            got = _read_stream(words[s][j] // 2, bits, head + [c + 1, rho] * n_s)
+            if head:
+                assert got.pop(0) == lo[j]
+            for r in range(n_s):
+                k = s * n_s + r
+                want = (floors[points[k]] - lo[j], labels[points[k]]) if k < len(points) else (0, 0)
+                assert (got[2 * r + 1], got[2 * r] // 2) == tuple(int(v) for v in want)
 
 
 @settings(max_examples=30, deadline=None)
@@ -191,42 +303,13 @@ def test_pack_words_fixed_width(n, bits, draw):
         assert word == sum(int(v) << (bits * (n - 1 - i)) for i, v in enumerate(row))
 
 
-def test_pack_blocks_pads_and_offsets():
+def test_pack_blocks_records():
     floors = np.array([0, 3, 9, 20, 22, 40, 47], dtype=np.int64)
     labels = np.array([1, 2, 0, 3, 1, 2, 2])
-    assert block_offset_bits(floors, 3) == 5  # the largest offset is 40 - 20 = 20
-    b = pack_blocks(floors, labels, Layout.split(3, 5, 2))
-    assert b.lo == [0, 20, 47]
-    positions, label_words = b.words
-    assert positions[1] == (0 << 10) | (2 << 5) | 20
-    assert positions[2] == 0 and label_words[2] == 2 << 4  # one real point, two dummies
     # The record layout: offset * 2^c + label (7 bits) in words of 3 bits per point.
     r = pack_blocks(floors, labels, Layout.record(3, 5, 2, 3))
+    assert r.lo == [0, 20, 47]
     records = [((floors[3 + k] - 20) << 2) | labels[3 + k] for k in range(3)]
     for i in range(3):  # word i holds bits 3(2-i) .. 3(2-i)+2 of every record
         assert r.words[i][1] == sum(((v >> (3 * (2 - i))) & 7) << (3 * (2 - k))
                                     for k, v in enumerate(records))
-
-
-def test_default_block_size_minimizes_depth():
-    X, y = data.random_separated(150, 3, 0.1, num_classes=5, seed=3)
-    line = integer_line(X, np.random.default_rng(0))
-    c = 3
-    n = default_block_size(line.floors, c)
-    depth = sublinear_depth(150, block_offset_bits(line.floors, n), c, n)
-    assert all(sublinear_depth(150, block_offset_bits(line.floors, m), c, m) >= depth
-               for m in range(1, 151))
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.integers(3, 10**6), st.integers(3, 60), st.integers(2, 20), st.integers(1, 30),
-       st.integers(1, 50))
-def test_closed_forms_main_regime(blocks, n, c, extra, d):
-    rho = c + 1 + extra
-    N = (blocks - 1) * n + 1
-    got = sublinear_counts(N, d, rho, c, n)
-    assert got["blocks"] == blocks
-    assert got["params"] == 3 * d + 42 * blocks + n * (56 * rho + 54 * c + 27) - 14 * rho - 6 * c - 148
-    assert got["neurons"] == 6 * blocks + n * (7 * rho + 3 * c + 2) - rho - 8
-    assert got["depth"] == blocks - 1 + n * rho + 2
-    assert got["width"] == 10

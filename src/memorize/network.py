@@ -20,7 +20,12 @@ Counting conventions (used everywhere in the package):
 * ``depth``: number of affine layers; ``width``: the largest ``out_dim``;
 * ``neurons``: every non-input unit, the output unit(s) included;
 * ``num_params``: every weight and bias of the layered architecture,
-  ``sum((in_dim + 1) * out_dim)``; ``nonzero_params``: the nonzero ones;
+  ``sum((in_dim + 1) * out_dim)`` (the *dense* count); ``nonzero_params``: the nonzero ones;
+* ``connections``: the weights and biases the construction *places*, as edges
+  of a sparse graph, whether or not a value happens to be zero (a stored word
+  difference can be 0): the count that VC-dimension bounds use. A layer that
+  does not record its placed entries (loaded, imported or built densely)
+  counts its nonzero ones, so ``nonzero_params <= connections <= num_params``;
 * ``bits(v)``: an integer ``p`` takes ``bitlen(|p|) + 1`` bits (the sign
   included); a non-integer reduced fraction ``p/q`` takes
   ``bitlen(|p|) + bitlen(q) + 1``. ``max_bits`` is the largest over all
@@ -93,6 +98,8 @@ class Layer:
     rows, cols : numpy int64 arrays of the nonzero weights' positions, sorted by (row, col)
     values : tuple of exact rationals, the nonzero weights
     bias : tuple of ``out_dim`` exact rationals
+    placed : int or None -- weights and biases the construction placed, zeros included
+        (``None``: the nonzero ones); see :attr:`connections`
     """
 
     in_dim: int
@@ -102,6 +109,7 @@ class Layer:
     cols: np.ndarray
     values: tuple
     bias: tuple
+    placed: int | None = None
 
     def __post_init__(self):
         if self.activation not in ACTIVATIONS:
@@ -114,6 +122,10 @@ class Layer:
             raise NetworkError(f"bias has length {len(self.bias)}, expected out_dim = {self.out_dim}")
         if not (len(self.rows) == len(self.cols) == len(self.values)):
             raise NetworkError("rows, cols and values must have the same length")
+        if self.placed is not None and not (self.nonzero_params <= self.placed <= self.num_params):
+            raise NetworkError(
+                f"placed={self.placed} must lie between the layer's nonzero parameters "
+                f"({self.nonzero_params}) and its dense ones ({self.num_params})")
 
     # -- constructors -------------------------------------------------------
     @classmethod
@@ -124,8 +136,13 @@ class Layer:
         entries: Iterable[tuple[int, int, object]],
         bias: Sequence | None = None,
         activation: str = "relu",
+        placed: int | None = None,
     ) -> "Layer":
-        """Layer from ``(row, col, weight)`` triples; zeros are dropped, repeats are an error."""
+        """Layer from ``(row, col, weight)`` triples; zeros are dropped, repeats are an error.
+
+        ``placed`` records how many weights and biases the caller placed, zeros
+        included (see :attr:`connections`).
+        """
         in_dim, out_dim = int(in_dim), int(out_dim)
         triples = []
         for r, c, w in entries:
@@ -145,7 +162,8 @@ class Layer:
                 k = int(np.flatnonzero(same)[0])
                 raise NetworkError(f"weight ({rows[k]}, {cols[k]}) is given twice")
         bias = [0] * out_dim if bias is None else [as_rational(b) for b in bias]
-        return cls(in_dim, out_dim, activation, rows, cols, tuple(t[2] for t in triples), tuple(bias))
+        return cls(in_dim, out_dim, activation, rows, cols, tuple(t[2] for t in triples), tuple(bias),
+                   placed)
 
     @classmethod
     def from_rows(
@@ -153,10 +171,11 @@ class Layer:
         in_dim: int,
         rows: Sequence[tuple[Mapping[int, object], object]],
         activation: str = "relu",
+        placed: int | None = None,
     ) -> "Layer":
         """Layer from one ``({input_index: weight}, bias)`` pair per output neuron."""
         entries = [(r, c, w) for r, (terms, _) in enumerate(rows) for c, w in terms.items()]
-        return cls.from_entries(in_dim, len(rows), entries, [b for _, b in rows], activation)
+        return cls.from_entries(in_dim, len(rows), entries, [b for _, b in rows], activation, placed)
 
     @classmethod
     def from_dense(cls, weight, bias=None, activation: str = "relu") -> "Layer":
@@ -193,6 +212,11 @@ class Layer:
     @property
     def nonzero_params(self) -> int:
         return len(self.values) + sum(1 for b in self.bias if b != 0)
+
+    @property
+    def connections(self) -> int:
+        """Weights and biases placed by the construction (zeros included); else the nonzero ones."""
+        return self.nonzero_params if self.placed is None else self.placed
 
     @cached_property
     def max_bits(self) -> int:
@@ -269,6 +293,10 @@ class Network:
         return sum(layer.nonzero_params for layer in self.layers)
 
     @property
+    def connections(self) -> int:
+        return sum(layer.connections for layer in self.layers)
+
+    @property
     def max_bits(self) -> int:
         return max(layer.max_bits for layer in self.layers)
 
@@ -279,6 +307,7 @@ class Network:
     def counts(self) -> dict:
         """All structural counts in one dict (the keys the CLI and reports use)."""
         return {
+            "connections": self.connections,
             "params": self.num_params,
             "nonzero_params": self.nonzero_params,
             "neurons": self.neurons,
@@ -299,5 +328,5 @@ class Network:
         name = self.meta.get("construction", "network")
         return (
             f"<Network {name}: input_dim={self.input_dim} depth={self.depth} width={self.width} "
-            f"params={self.num_params} nonzero={self.nonzero_params} max_bits={self.max_bits}>"
+            f"connections={self.connections} params={self.num_params} max_bits={self.max_bits}>"
         )

@@ -1,7 +1,7 @@
-"""Stages (c)+(d) of the block memorizers: read the selected block's words and match ``t``.
+"""Stages (c)+(d) of the depth-budget block network: read the selected block's words and
+match ``t``.
 
-Shared by the sqrt(N) network (one position word and one label word) and the
-depth-budget network (several words holding slices of every point's record, see
+The words hold slices of every point's record (see
 :class:`~memorize.constructions.line_blocks.Layout`). The input is the
 register ``tp = t - lo_j`` and one register per word of the selected block;
 the output is the label of the one stored point whose offset matches ``tp``.
@@ -19,12 +19,11 @@ from memorize.constructions.relu_gadgets import (
 )
 
 
-def _slice_sizes(s: int, sl: Slice, lean: bool) -> list[int]:
+def _slice_sizes(s: int, sl: Slice) -> list[int]:
     """Neurons of one word's stream in each of a segment's ``s`` layers: 1 to carry the
-    remainder while idle, then 3 per bit read (``R``, two ramps) and, unless lean, the
-    accumulator from the second bit on."""
+    remainder while idle, then 3 per bit read (``R`` and two ramps)."""
     start = s - sl.width
-    return [1 if b < start else 3 if lean or b == start else 4 for b in range(s)]
+    return [1 if b < start else 3 for b in range(s)]
 
 
 def _register_layers(s: int, layout: Layout) -> list[int]:
@@ -39,9 +38,7 @@ def _register_layers(s: int, layout: Layout) -> list[int]:
 def readout_sizes(layout: Layout) -> list[int]:
     """Out-dimension of every layer that :func:`extract_and_match` emits, in order."""
     n, s = layout.n, layout.s
-    columns = [_slice_sizes(s, sl, layout.lean) for sl in layout.slices]
-    if layout.lean:
-        columns.append(_register_layers(s, layout))
+    columns = [_slice_sizes(s, sl) for sl in layout.slices] + [_register_layers(s, layout)]
     per_layer = [sum(col) for col in zip(*columns)]
     sizes = []
     for k in range(n):
@@ -60,11 +57,9 @@ def extract_and_match(stack, rel: Affine, words: list[Affine], layout: Layout) -
     to a :func:`match_layer` in the first layer of the next segment (the last
     one gets its own layer).
 
-    Two ways to get the slices' values. With accumulators (``A <- 2A + bit``
-    per bit; the sqrt(N) network, whose slices are pure offset or pure label).
-    Lean (``layout.lean``): a slice's value is read off its remainders,
-    ``(R_before - R_after) / 2^low`` with ``low`` the word's bits after the
-    segment, so the accumulators go and mixed slices are free; two running
+    A slice's value is read off its remainders, ``(R_before - R_after) / 2^low``
+    with ``low`` the word's bits after the segment, so no accumulator runs
+    and mixed slices are free; two running
     registers ``DR`` (offset parts, kept >= 0 by a constant) and ``LR`` (label
     parts) collect the remainders as they pass, with dyadic weights.
     """
@@ -73,7 +68,7 @@ def extract_and_match(stack, rel: Affine, words: list[Affine], layout: Layout) -
     y = None  # expression of the running output, once a segment has been matched
     pending = None  # (D, label) of the segment just read
     for k in range(n):
-        segment = _LeanSegment(layout, k) if layout.lean else _AccumulatingSegment(layout)
+        segment = _Segment(layout, k)
         for b in range(s):
             neurons = [rel.neuron("tp")]
             if y is not None:
@@ -87,8 +82,6 @@ def extract_and_match(stack, rel: Affine, words: list[Affine], layout: Layout) -
             neurons += segment.registers(streams, b)
             for stream, sl in zip(streams, layout.slices):
                 neurons += aligned_stream_layer(stream, segment_thresholds(sl.width, n, k), s, b)
-                if layout.lean:
-                    stream.acc = None  # the remainders carry the value: no accumulator neuron
             stack.add(neurons)
             rel = Affine.of("tp")
         offset, label = segment.values(streams)
@@ -99,29 +92,7 @@ def extract_and_match(stack, rel: Affine, words: list[Affine], layout: Layout) -
     stack.add([out.neuron("out")], activation="identity")
 
 
-class _AccumulatingSegment:
-    """Slice values from the streams' accumulators (pure offset or pure label slices)."""
-
-    def __init__(self, layout: Layout):
-        if any(0 < sl.off_bits < sl.width for sl in layout.slices):
-            raise ValueError("mixed offset/label slices need the lean readout")  # pragma: no cover
-        self.slices = layout.slices
-
-    def registers(self, streams, b):
-        return []
-
-    def values(self, streams):
-        offset, label = Affine(), Affine()
-        for stream, sl in zip(streams, self.slices):
-            if sl.off_bits:
-                offset = offset + stream.acc * (1 << sl.off_shift)
-            else:
-                label = label + stream.acc * (1 << sl.lab_shift)
-            stream.acc = None
-        return offset, label
-
-
-class _LeanSegment:
+class _Segment:
     """Slice values of segment ``k`` from the streams' remainders (see :func:`extract_and_match`)."""
 
     def __init__(self, layout: Layout, k: int):
@@ -179,7 +150,7 @@ class _Counter:
         self.nonzeros = 0
 
     def add(self, neurons, activation: str = "relu") -> None:
-        self.nonzeros += sum(len(terms) + (bias != 0) for _, terms, bias in neurons)
+        self.nonzeros += sum(count for *_, count in neurons)
 
 
 def readout_nonzeros(layout: Layout) -> int:

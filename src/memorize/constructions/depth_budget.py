@@ -1,16 +1,20 @@
-"""The bounded-depth memorizer: O~(N/L) parameters at depth L (Vardi, Yehudai, Shamir 2022).
+"""The shallow members of ``relu_sublinear``: O~(N/L) parameters at small depth L
+(Vardi, Yehudai, Shamir 2022).
 
 Theorem (Vardi, Yehudai, Shamir 2022, ICLR; the bounded-depth result of the
 abstract): for ``1 <= L <= sqrt N``, ``N`` points with ``||x_i|| <= r``,
 pairwise ``>= delta`` apart and labels in ``[C]`` are memorized by a ReLU
 network of depth about ``L`` with ``O~(N/L)`` parameters, optimal up to logs
-(VC dimension). The paper's text of this theorem could not be read (see
-``shared/papers/vardi.md``); what follows is our construction, built from the
-gadgets of their Theorem 3.1, with its own exact counts.
+(VC dimension). The paper's text of this theorem could not be read; what
+follows is our construction, built from the gadgets of their Theorem 3.1,
+with its own exact counts.
 
 Given a depth budget ``L`` (``relu_sublinear`` with ``depth=L``),
-:func:`plan_budget` picks the member of this family with the fewest nonzero
-parameters among those of depth ``<= L``:
+:func:`~memorize.constructions.sublinear.build_sublinear` compares the
+stream members of :mod:`~memorize.constructions.sublinear` (which need a
+depth of about ``lambda + bitlen(range)`` at least) with the member of this
+module that :func:`plan_budget` picks, the one with the fewest nonzero
+parameters among those of depth ``<= L``, and builds the one with fewer:
 
 * ``L = 2``: one hidden layer, Bubeck et al.'s network with per-class
   3-neuron tents (:func:`~memorize.constructions.bubeck.build_bubeck`,
@@ -74,17 +78,15 @@ chooser against readout, with ``rho`` as measured or cut by one or two words
 
 Departures and choices: the family switches member by parameter count (the
 theorem's statement covers all ``L``, the constructions differ by regime);
-the counts compared are nonzero parameters; budgets above the *useful
-maximum* (the depth of the family's smallest network, beyond which depth
-buys nothing) are clamped to it with a UserWarning; ``L < 2`` or a
-non-integer ``L`` raise ConstructionError.
+the counts compared are connections (weights and biases placed); the chooser
+of the block network is one layer of ``K`` steps, whose dense size grows like
+``K^2``: at depth ``L << sqrt N`` a network with ``O(N/L)`` connections is
+necessarily wide and sparse.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -189,33 +191,16 @@ def _tent_groups(labels: np.ndarray, d: int) -> int:
 
 
 def plan_budget(floors: np.ndarray, labels: np.ndarray, c: int, d: int, budget: int) -> Plan:
-    """The member with the fewest (estimated nonzero) parameters and depth ``<= budget``,
-    for the sorted ``floors`` of the integer line, ``labels`` and ``c`` label bits.
-
-    Raises ConstructionError for a budget that is not an integer ``>= 2``; a
-    budget above the depth of the family's smallest network is clamped to it
-    with a UserWarning.
+    """The shallow member with the fewest (estimated nonzero) parameters and depth
+    ``<= budget``, for the sorted ``floors`` of the integer line (gaps ``>= 2``),
+    ``labels`` and ``c`` label bits. ``budget`` is an integer ``>= 2`` (checked
+    by the caller, :func:`~memorize.constructions.sublinear.build_sublinear`).
     """
-    if isinstance(budget, bool) or not isinstance(budget, numbers.Integral):
-        raise ConstructionError(f"depth budget L={budget!r} must be an integer number of layers")
-    if budget <= 1:
-        raise ConstructionError(
-            f"depth budget L={budget} is too small: depth 1 is an affine map, which cannot "
-            "memorize; use depth >= 2")
     N = len(floors)
     tent = bubeck_counts(N, d, _tent_groups(labels, d), per_class=True)["params"]
     shallow = (Plan("relu_bubeck", tent, 2) if budget == 2
                else Plan("relu_two_layer", two_layer_counts(N, d)["params"], 3))
-    best = min([shallow, *_block_plans(floors, c, d, budget)], key=_size)
-    if budget > 3:
-        smallest = min([Plan("relu_two_layer", two_layer_counts(N, d)["params"], 3),
-                        *_block_plans(floors, c, d, None)], key=_size)
-        if budget > smallest.depth:
-            warnings.warn(
-                f"depth budget L={budget} exceeds the useful maximum {smallest.depth} here (the "
-                "depth of this family's smallest network); building that one", stacklevel=4)
-            return smallest
-    return best
+    return min([shallow, *_block_plans(floors, c, d, budget)], key=_size)
 
 
 def _size(plan: Plan):
@@ -244,11 +229,10 @@ def _parallel_head(stack: LayerStack, line: IntegerLine, blocks) -> tuple[Affine
 
 
 def build_budget(X: np.ndarray, y: np.ndarray, line: IntegerLine, labels: np.ndarray, c: int,
-                 budget: int, seed) -> tuple[list, dict]:
-    """The layers for a depth budget (``X, y`` distinct points; ``line`` their integer line,
-    ``labels`` sorted along it) and the ``meta`` entries describing them."""
+                 plan: Plan, seed) -> tuple[list, dict]:
+    """The layers of the shallow member ``plan`` (``X, y`` distinct points; ``line`` their
+    integer line, ``labels`` sorted along it) and the ``meta`` entries describing them."""
     N, d = X.shape
-    plan = plan_budget(line.floors, labels, c, d, budget)
     if plan.member == "relu_bubeck":
         net = build_bubeck(X, y, seed=seed, per_class=True)
         return net.layers, {"member": plan.member, "groups": net.meta["groups"]}

@@ -1,13 +1,15 @@
-"""Stages (a) and (b) of the sqrt(N) memorizer as data: the integer line and the packed blocks.
+"""Stages (a) and (b) of the block memorizers as data: the integer line and packed blocks.
 
 (a) :func:`integer_line` projects the points onto a random line, scaled by a
-power of two so that consecutive projections are >= 2 apart, shifted to start
-at 0 -- all in exact integer arithmetic on the dyadic inputs.
+power of two so that consecutive projections are >= 2 (or 4) apart, shifted to
+start at 0 -- all in exact integer arithmetic on the dyadic inputs. Both
+``relu_sublinear``'s stream members and its depth-budget block network use it.
 
 (b) :func:`pack_blocks` cuts the sorted points into blocks of ``n`` and packs
-each block's position offsets (``rho`` bits each) and labels (``c`` bits each)
-into big integers, MSB first, fixed width: one word each, or several words
-holding slices of every value (:class:`Layout`).
+each block's records (offset in ``rho`` bits, label in ``c``) into big
+integers, MSB first, fixed width, several words holding slices of every
+record (:class:`Layout`): the depth-budget network's storage.
+:func:`pack_words` is shared with :mod:`~memorize.constructions.fold_words`.
 """
 
 from __future__ import annotations
@@ -42,27 +44,28 @@ class IntegerLine:
         return int(self.floors[-1])
 
 
-def integer_line(X: np.ndarray, rng: np.random.Generator, directions: int = 1) -> IntegerLine:
-    """Stage (a): a random direction with distinct projections, scaled to gaps >= 2.
+def integer_line(X: np.ndarray, rng: np.random.Generator, directions: int = 1,
+                 gap_bits: int = 1) -> IntegerLine:
+    """Stage (a): a random direction with distinct projections, scaled to gaps ``>= 2^gap_bits``.
 
     Of ``directions`` random draws the one with the smallest range ``top``
     (in units of the smallest gap) is kept: fewer bits per stored position.
 
     With ``p_i = <w, X_int_i>`` (``X = X_int / 2^F``, ``w`` a random integer
     direction re-drawn until the ``p_i`` are distinct) and ``g`` the smallest
-    gap of the sorted ``p``, put ``h = bitlen(g) - 2`` and
-    ``t = p / 2^h - floor(p_min / 2^h)``. Then every gap is ``>= g / 2^h >= 2``; the
+    gap of the sorted ``p``, put ``h = bitlen(g) - 1 - gap_bits`` and
+    ``t = p / 2^h - floor(p_min / 2^h)``. Then every gap is ``>= g / 2^h >= 2^gap_bits``; the
     power of two keeps the weights dyadic and the floors exact shifts. The
     shift is the integer ``floor(p_min / 2^h)``, so the smallest ``t`` is in ``[0, 1)``.
     """
     X_int, F = dyadic.to_integers(X)
-    lines = [_scaled_line(X_int, F, rng) for _ in range(max(1, directions))]
+    lines = [_scaled_line(X_int, F, rng, gap_bits) for _ in range(max(1, directions))]
     return min(lines, key=lambda line: line.top)
 
 
-def _scaled_line(X_int, F: int, rng: np.random.Generator) -> IntegerLine:
+def _scaled_line(X_int, F: int, rng: np.random.Generator, gap_bits: int) -> IntegerLine:
     proj = distinct_integer_projection(X_int, F, rng)
-    h = proj.min_gap.bit_length() - 2
+    h = proj.min_gap.bit_length() - 1 - gap_bits
     p_sorted = proj.t_int[proj.order]
     # t = p / 2^h - floor(p_min / 2^h): an integer bias keeps the first layer's
     # weights integers (when h <= F) and its bits few; t_min lies in [0, 1).
@@ -76,9 +79,6 @@ def _scaled_line(X_int, F: int, rng: np.random.Generator) -> IntegerLine:
             "the points are too close together relative to their spread for this construction"
         )
     floors = np.array([int(v) for v in floors_obj], dtype=np.int64)
-    # The guarantee, checked exactly: every gap of p is >= g >= 2^(h+1), so gaps of t are >= 2.
-    if proj.min_gap < 1 << (h + 1):
-        raise ConstructionError("internal error: projected gaps below 2")  # pragma: no cover
     two_h = Fraction(2) ** h
     weights = [Fraction(wj << proj.F) / two_h for wj in proj.w]
     bias = Fraction(-base)
@@ -87,25 +87,21 @@ def _scaled_line(X_int, F: int, rng: np.random.Generator) -> IntegerLine:
 
 @dataclass(frozen=True)
 class Slice:
-    """One stored word's share of every point: ``width`` bits of ``source`` (``"offset"``,
-    ``"label"`` or ``"record" = offset * 2^c + label``) from bit ``shift`` up.
+    """One stored word's share of every point: ``width`` bits of its record
+    ``offset * 2^c + label`` from bit ``shift`` up.
 
     Read MSB first, its first ``off_bits`` bits are offset bits worth
     ``2^off_shift`` times their value and the rest label bits worth ``2^lab_shift``.
     """
 
     width: int
-    source: str
     shift: int
     off_bits: int
     off_shift: int
     lab_shift: int
 
     def values(self, offsets: np.ndarray, labels: np.ndarray, c: int) -> np.ndarray:
-        v = {"offset": offsets, "label": labels}.get(self.source)
-        if v is None:
-            v = (offsets << c) | labels
-        return (v >> self.shift) & ((1 << self.width) - 1)
+        return (((offsets << c) | labels) >> self.shift) & ((1 << self.width) - 1)
 
 
 @dataclass(frozen=True)
@@ -114,24 +110,14 @@ class Layout:
     words ``slices`` (one :class:`Slice` each), all read in parallel, one bit per
     layer, so a point takes ``s = max width`` layers.
 
-    :meth:`split`: ``a`` words share the offset (``rho`` bits), ``b`` the label
-    (``c`` bits); the sqrt(N) network uses ``a = b = 1``. :meth:`record`: ``w``
-    words share the record ``offset * 2^c + label`` (``rho + c`` bits), fewer
-    words for the same ``s`` -- the depth-budget network's layout.
+    :meth:`record`: ``w`` words share the record ``offset * 2^c + label``
+    (``rho + c`` bits) -- the depth-budget network's layout.
     """
 
     n: int
     rho: int
     c: int
     slices: tuple
-    lean: bool = False  # read without accumulators (see block_readout.extract_and_match)
-
-    @staticmethod
-    def split(n: int, rho: int, c: int, a: int = 1, b: int = 1) -> "Layout":
-        sp, sc = -(-rho // a), -(-c // b)
-        return Layout(n, rho, c, tuple(
-            [Slice(sp, "offset", sp * (a - 1 - i), sp, sp * (a - 1 - i), 0) for i in range(a)]
-            + [Slice(sc, "label", sc * (b - 1 - i), 0, 0, sc * (b - 1 - i)) for i in range(b)]))
 
     @staticmethod
     def record(n: int, rho: int, c: int, s: int) -> "Layout":
@@ -141,8 +127,8 @@ class Layout:
         for i in range(w):
             low = s * (w - 1 - i)  # the slice's lowest record bit
             label_bits = min(s, max(0, c - low))
-            slices.append(Slice(s, "record", low, s - label_bits, max(0, low + label_bits - c), low))
-        return Layout(n, rho, c, tuple(slices), lean=True)
+            slices.append(Slice(s, low, s - label_bits, max(0, low + label_bits - c), low))
+        return Layout(n, rho, c, tuple(slices))
 
     @property
     def s(self) -> int:

@@ -1,4 +1,4 @@
-"""Exact ReLU gadgets of the sqrt(N) memorizer, as named neurons over named registers.
+"""Exact ReLU gadgets of the block memorizers, as named neurons over named registers.
 
 A gadget returns the neurons it adds to the next layer and the *affine
 expressions* (over those neurons) that the layer after it reads. Folding the
@@ -13,10 +13,11 @@ the data and the exact verifier checks the whole network.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from memorize.network import Layer
 
-Neuron = tuple  # (name, {register: weight}, bias)
+Neuron = tuple  # (name, {register: weight}, bias, placed weights and biases)
 
 
 @dataclass
@@ -54,9 +55,16 @@ class Affine:
 
     __rmul__ = __mul__
 
-    def neuron(self, name: str) -> Neuron:
-        """The ReLU neuron ``relu(self)`` named ``name``."""
-        return (name, {k: v for k, v in self.terms.items() if v != 0}, self.const)
+    def neuron(self, name: str, placed: bool = False) -> Neuron:
+        """The ReLU neuron ``relu(self)`` named ``name``.
+
+        With ``placed``, every listed term counts as a connection even where its
+        value is 0 (a stored difference that happens to vanish); otherwise the
+        nonzero ones do. A bias counts when it is nonzero.
+        """
+        nonzero = {k: v for k, v in self.terms.items() if v != 0}
+        count = (len(self.terms) if placed else len(nonzero)) + (self.const != 0)
+        return (name, nonzero, self.const, count)
 
 
 class LayerStack:
@@ -69,44 +77,30 @@ class LayerStack:
 
     def add(self, neurons: list[Neuron], activation: str = "relu") -> None:
         index = {name: i for i, name in enumerate(self.names)}
-        rows = [({index[k]: v for k, v in terms.items()}, bias) for _, terms, bias in neurons]
-        self.layers.append(Layer.from_rows(len(self.names), rows, activation))
-        self.names = [name for name, _, _ in neurons]
-
-
-# -- (b) block selection ----------------------------------------------------------
-
-def step_ramps(t: Affine, lo: int, name: str) -> tuple[list[Neuron], Affine]:
-    """``[t >= lo]`` as two unit ramps: exact where ``t >= lo`` or ``t <= lo - 1``.
-
-    Neurons ``relu(t - lo + 1)`` and ``relu(t - lo)``; the step is their difference.
-    """
-    ramps = [(t - lo + 1).neuron(name + "a"), (t - lo).neuron(name + "b")]
-    return ramps, Affine({name + "a": 1, name + "b": -1})
+        rows = [({index[k]: v for k, v in terms.items()}, bias) for _, terms, bias, _ in neurons]
+        placed = sum(count for *_, count in neurons)
+        self.layers.append(Layer.from_rows(len(self.names), rows, activation, placed))
+        self.names = [name for name, *_ in neurons]
 
 
 # -- (c) bit extraction -------------------------------------------------------------
 
 @dataclass
 class Stream:
-    """State of one packed word being read MSB first (see :func:`stream_layer`).
-
-    ``rem`` is the unread remainder, ``acc`` the value of the bits read so far
-    in the current segment (``None`` before the segment's first bit).
-    """
+    """State of one packed word being read MSB first (see :func:`stream_layer` and
+    :func:`tent_layer`): ``rem`` is the expression of what is still unread."""
 
     prefix: str
     rem: Affine
-    acc: Affine | None = None
 
 
 def stream_layer(s: Stream, threshold: int | None) -> list[Neuron]:
     """One layer of a stream: read the bit worth ``threshold``, or idle if it is ``None``.
 
     For an integer remainder ``0 <= r < 2 * threshold``: ``bit = [r >= T] =
-    relu(r - T + 1) - relu(r - T)``, then ``r <- r - T bit`` and
-    ``acc <- 2 acc + bit``. Idle layers only carry the remainder. Updates ``s``
-    to the expressions the next layer reads.
+    relu(r - T + 1) - relu(r - T)``, then ``r <- r - T bit`` (the bit's value is
+    read off remainders by the caller). Idle layers only carry the remainder.
+    Updates ``s`` to the expression the next layer reads.
     """
     p = s.prefix
     if threshold is None:
@@ -116,11 +110,6 @@ def stream_layer(s: Stream, threshold: int | None) -> list[Neuron]:
     neurons = [s.rem.neuron(p + "R"), (s.rem - threshold + 1).neuron(p + "S1"),
                (s.rem - threshold).neuron(p + "S2")]
     bit = Affine({p + "S1": 1, p + "S2": -1})
-    if s.acc is not None:
-        neurons.append(s.acc.neuron(p + "A"))
-        s.acc = Affine.of(p + "A", 2) + bit
-    else:
-        s.acc = bit
     s.rem = Affine.of(p + "R") - bit * threshold
     return neurons
 
@@ -140,6 +129,24 @@ def segment_thresholds(bits: int, segments: int, k: int) -> list[int]:
     """
     base = bits * (segments - 1 - k)
     return [1 << (base + bits - 1 - i) for i in range(bits)]
+
+
+def tent_layer(stream: Stream) -> list[Neuron]:
+    """One tent fold of the stream's value ``z = stream.rem`` in ``[0, 1]``.
+
+    Neurons ``Z = relu(z)`` and ``h = relu(z - 1/2)``; the next layer reads
+    ``tent(z) = 2 min(z, 1 - z) = 2Z - 4h``. After ``f`` folds, ``z`` in
+    ``[v / 2^f, (v + 1) / 2^f]`` is mapped onto ``[0, 1]`` by ``2^f z - v``
+    when ``v`` is even and by ``v + 1 - 2^f z`` when it is odd: reading an
+    ``f``-bit field of value ``v`` strips it, and an odd ``v`` reflects what
+    follows (``x -> 1 - x``). The map is continuous, so it is exact on every
+    real input and needs no margin; its weights are 2, -4 and 1/2 whatever
+    the position in the word.
+    """
+    p = stream.prefix
+    neurons = [stream.rem.neuron(p + "Z"), (stream.rem - Fraction(1, 2)).neuron(p + "H")]
+    stream.rem = Affine({p + "Z": 2, p + "H": -4})
+    return neurons
 
 
 # -- (d) match and output -------------------------------------------------------------

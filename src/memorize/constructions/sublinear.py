@@ -1,252 +1,675 @@
-"""The O~(sqrt N)-parameter ReLU memorizer (Vardi, Yehudai, Shamir 2022, Theorem 3.1)
-and its bounded-depth O~(N/L) version."""
+"""The O~(sqrt N)-connection ReLU memorizer (Vardi, Yehudai, Shamir 2022, Theorem 3.1),
+as one family of width-depth trade-offs, and its bounded-depth version.
+
+Theorem 3.1 (Vardi, Yehudai, Shamir 2022, ICLR): let ``x_1..x_N`` in ``R^d``
+with ``||x_i|| <= r``, ``||x_i - x_j|| >= delta`` for ``i != j``, labels in
+``[C]`` and ``R = 10 r N^2 sqrt(pi d) / delta``. A ReLU network of width 12,
+depth ``O(sqrt(N log N) + sqrt(N / log N) max(log R, log C))`` and bit
+complexity ``O(log d + sqrt(N / log N) max(log R, log C))`` outputs exactly
+``y_i`` on ``x_i``: ``O~(sqrt N)`` parameters. With depth ``L <= sqrt N``,
+``O~(N / L)`` parameters suffice. Yang and Yang 2026 (arXiv 2603.09589) add
+the width: width ``W`` and depth ``L`` with ``W^2 L^2 = O(N log(1/delta))``
+suffice, and ``W^2 L^2 = Omega(N / log(1/delta))`` is necessary.
+
+The family (every member exact on the data; see ``docs/theorems/vardi2022.md``):
+
+(a) ``t(x) = <w, x> + b``: a seeded random direction, scaled by a power of two
+    so that consecutive data points are ``>= 4`` apart
+    (:func:`~memorize.constructions.line_blocks.integer_line`, ``gap_bits=2``).
+(b) The sorted points are cut into ``K`` blocks of ``n = S n_s`` points; block
+    ``j`` starts at the even integer ``lo_j`` and its points are dealt to ``S``
+    streams of ``n_s`` records (:mod:`~memorize.constructions.fold_words`).
+    The *chooser* selects the block of ``t``: per block boundary ``j`` a ramp
+    ``g_j = relu(lo_j - t)`` and a step ``st_j = relu(1 - g_j) = [t >= lo_j]``
+    (the next layer), and every stream register adds ``(U_j - U_{j-1}) st_j``
+    (the layer after). ``B`` boundaries are handled per layer, pipelined, so
+    the chooser takes ``ceil((K - 1) / B) + 2`` layers.
+(c) Stream 0 first reads ``lo_j`` off its word by tent folds and forms
+    ``P = t - lo_j`` (position within the block); the other streams wait.
+(d) Each stream reads its records by tent folds, one bit per layer
+    (:func:`~memorize.constructions.relu_gadgets.tent_layer`: two neurons,
+    five connections per bit, weights 2, -4, 1/2). After a record's label
+    field, its value ``z`` satisfies ``2^rho z = offset + phi`` with
+    ``0 < phi < 1``, and ``D = 2^rho z - P`` is in ``(-1, 1)`` for the point's
+    own record and outside ``[-3, 3]`` for every other one. A gate adds
+    ``2 M (y + [S = 1])`` to ``P`` exactly when ``(D + 1) / 2`` is in ``[0, 1]``
+    (``M = 2^(rho + 2)``): with one stream a one-sided step (2 neurons; the
+    records after the match are pushed below the step by the addition), with
+    several a two-sided window (4 neurons).
+(e) ``P = tp + M Q`` with ``tp < M / 4`` and ``Q`` even: ``q`` tent folds of
+    ``P / (M 2^q)`` give ``Q`` exactly, and the output is ``Q / 2 - [S = 1]``.
+
+Exact sizes, as :class:`Member` computes them (``K >= 2`` blocks,
+``nb = ceil((K - 1) / B)``, ``lambda = rho + c + 1`` bits per record,
+``b_lo = bitlen(lo_{K-1})``, ``c = bitlen(C - 1)``, ``q = c + 1 + [S = 1]``,
+``g = 9`` connections and ``G = 2`` neurons per gate for ``S = 1``, 18 and 4
+otherwise, ``f_1`` the first layer's nonzero weights and bias):
+
+* depth ``= 1 + (nb + 2 + b_lo) + ((n_s - 1) lambda + c + 2) + 1 + q + 1``;
+* connections ``= f_1 + (nb + 2) + 4 (K - 1) + S (K - 1 + nb)`` (chooser)
+  ``+ b_lo (S + 1) + 5 b_lo - 2`` (reading ``lo``)
+  ``+ 11 + 4 (S - 1) + S ((n_s - 1)(7 + 6c + g + 5 rho) + 6c + g)`` (streams)
+  ``+ 3 + (n_s - 1) lambda + c + 1 + n_s G S`` (the register ``P``)
+  ``+ 6q - 2 + 3 + [S = 1]`` (output);
+* width ``= max(1 + 2B + S, S + 3, 1 + S (G + 2))`` (``n_s >= 2``, full batches);
+* dense params ``= sum (w_{l-1} + 1) w_l`` over :meth:`Member.layer_sizes`;
+* max bits: ``B_0 + 4`` with ``B_0 = n_s lambda + b_lo`` the bits of stream 0's
+  word (the weight ``2^-(B_0 + 1)`` that scales it), unless the first layer
+  needs more; the other weights are small.
+* With ``K = 1`` (one block) the chooser and ``lo`` are absent: the words are
+  constants (``2 B_0 + 4`` bits as fractions) and ``P = t``.
+
+The default (``S = B = 1``, width 5) needs about ``7 K + n (6 lambda + 6c + 20)``
+connections, minimized at ``n ~ sqrt(7 N / (6 lambda))``: ``~ 13 sqrt(N lambda)``.
+:func:`plan` searches ``S``, ``B`` and ``n_s`` (see its docstring).
+
+Departures from the paper, and why:
+
+* Tent folds (continuous, no margins, small weights) read one bit per layer
+  with 5 connections, instead of the paper's selection lemma and Telgarsky
+  triangles; block selection costs 7 connections per block (``S = B = 1``).
+* Positions are stored relative to their block (``rho`` measured on the
+  data, about ``log2(n N)``) and the label field is read before the offset;
+  the matched label is added into the position register, so no accumulator
+  runs through the readout.
+* Sizes come from the data (``rho``, ``c``, ``K``) instead of the theorem's
+  worst-case ``log R`` and ``sqrt(N / log N)``; width 5 instead of 12.
+* Exact only on the data points (as the theorem); the words need ``~sqrt(N lambda)``
+  bits, so float64 evaluation fails (expected).
+"""
 
 from __future__ import annotations
 
-import math
+import numbers
+from dataclasses import dataclass
+from functools import cached_property
+from fractions import Fraction
 
 import numpy as np
 
 from memorize.constructions import register
-from memorize.constructions.block_readout import extract_and_match, readout_sizes
-from memorize.constructions.depth_budget import build_budget
-from memorize.constructions.line_blocks import (
-    Blocks, Layout, block_offset_bits, integer_line, pack_blocks,
-)
+from memorize.constructions.depth_budget import build_budget, plan_budget
+from memorize.constructions.fold_words import even_starts, greedy_starts, offset_bits, stream_words
+from memorize.constructions.line_blocks import IntegerLine, integer_line
 from memorize.constructions.provenance import provenance
-from memorize.constructions.relu_gadgets import Affine, LayerStack, step_ramps
+from memorize.constructions.relu_gadgets import (
+    Affine, LayerStack, Stream, match_layer, tent_layer,
+)
 from memorize.data import deduplicate, num_classes
 from memorize.errors import ConstructionError
 from memorize.network import Network
 
 THEOREM = ("Vardi, Yehudai, Shamir 2022, 'On the Optimal Memorization Power of ReLU Neural "
-           "Networks' (ICLR), Theorem 3.1; bounded depth: their O~(N/L) result")
+           "Networks' (ICLR), Theorem 3.1; bounded depth: their O~(N/L) result; width: "
+           "Yang and Yang 2026, arXiv 2603.09589")
 
+MIN_WIDTH = 5  # the narrowest member: S = B = 1
+MAX_DIRECTIONS = 64
 
-# -- counts ---------------------------------------------------------------------------
-
-def _blocks(n_points: int, block_size: int) -> int:
-    return -(-n_points // block_size)
-
-
-def _selection_sizes(blocks: int) -> list[int]:
-    return [1] if blocks == 1 else [3] + [6] * (blocks - 2)
-
-
-def layer_sizes(n_points: int, rho: int, c: int, block_size: int) -> list[int]:
-    """Out-dimension of every layer of the network, in order (the structure the builder emits)."""
-    layout = Layout.split(block_size, rho, c)
-    return _selection_sizes(_blocks(n_points, block_size)) + readout_sizes(layout)
-
-
-def sublinear_depth(n_points: int, rho: int, c: int, block_size: int) -> int:
-    """``S + n max(rho, c) + 2`` with ``S = K - 1`` selection layers (``K >= 2``) or
-    ``S = 1`` (``K = 1``), ``K = ceil(N / n)``."""
-    return len(_selection_sizes(_blocks(n_points, block_size))) + block_size * max(rho, c) + 2
-
-
-def sublinear_counts(n_points: int, d: int, rho: int, c: int, block_size: int, *,
-                     top: int | None = None, first_layer_bits: int | None = None) -> dict:
-    """Exact sizes of :func:`build_sublinear` (see its docstring for the formulas).
-
-    ``n_points`` distinct points in dimension ``d``, ``rho`` bits per stored
-    position, ``c`` bits per label, blocks of ``block_size``. ``max_bits`` is
-    exact when ``top`` (the largest block start ``lo``) and
-    ``first_layer_bits`` (bits of the dyadic first layer, data-dependent) are
-    given, otherwise it is the bound from the integer layers alone.
-    """
-    sizes = layer_sizes(n_points, rho, c, block_size)
-    ins = [d] + sizes[:-1]
-    K = _blocks(n_points, block_size)
-    beta = max(rho, c)
-    max_bits = max(block_size * beta + 1, c + 2)
-    if top is not None and K >= 2:
-        max_bits = max(max_bits, top.bit_length() + 1)
-    if first_layer_bits is not None:
-        max_bits = max(max_bits, first_layer_bits)
-    return {
-        "params": sum((i + 1) * o for i, o in zip(ins, sizes)),
-        "neurons": sum(sizes),
-        "depth": len(sizes),
-        "width": max(sizes),
-        "max_bits": max_bits,
-        "blocks": K,
-        "block_size": block_size,
-    }
-
-
-# -- block size -------------------------------------------------------------------------
 
 def label_bits(C: int) -> int:
     """``c = max(1, bitlen(C - 1))``: bits of a label in ``0..C-1``."""
     return max(1, (C - 1).bit_length())
 
 
-def default_block_size(floors: np.ndarray, c: int) -> int:
-    """The block size ``n`` minimizing the depth ``K - 1 + n max(rho(n), c) + 2``.
+# -- one member: its exact sizes -------------------------------------------------------
 
-    ``rho(n)`` is measured on the data for each candidate ``n <= 4 sqrt(N) + 8``
-    (the optimum is near ``sqrt(N / rho)``); depth is the size that matters,
-    since width is constant and params grow linearly with depth.
+@dataclass(frozen=True)
+class Member:
+    """One member of the family: ``K`` blocks of ``S`` streams of ``n_s`` records,
+    ``B`` block boundaries per chooser layer, ``rho`` offset bits, ``c`` label bits,
+    ``lo_bits`` bits of the largest block start, ``first`` connections of layer 1."""
+
+    n_s: int
+    S: int
+    B: int
+    K: int
+    rho: int
+    c: int
+    lo_bits: int
+    first: int
+
+    @property
+    def record_bits(self) -> int:
+        return self.rho + self.c + 1
+
+    @property
+    def q(self) -> int:
+        return self.c + 1 + (self.S == 1)
+
+    @property
+    def gate_neurons(self) -> int:
+        return 2 if self.S == 1 else 4
+
+    @property
+    def gate_connections(self) -> int:
+        return 9 if self.S == 1 else 18
+
+    @property
+    def batches(self) -> int:
+        return -(-(self.K - 1) // self.B) if self.K > 1 else 0
+
+    @property
+    def readout_layers(self) -> int:
+        return (self.n_s - 1) * self.record_bits + self.c + 2
+
+    @cached_property
+    def depth(self) -> int:
+        head = self.batches + 2 + self.lo_bits if self.K > 1 else 0
+        return 1 + head + self.readout_layers + 1 + self.q + 1
+
+    @cached_property
+    def connections(self) -> int:
+        S, n_s, c, K, nb, b = self.S, self.n_s, self.c, self.K, self.batches, self.lo_bits
+        g, G = self.gate_connections, self.gate_neurons
+        total = self.first
+        if K > 1:
+            total += (nb + 2) + 4 * (K - 1) + S * (K - 1 + nb)  # chooser
+            total += b * (S + 1) + 5 * b - 2  # reading lo: t, its copy, carries, folds
+            first_records = 7 + 4 * (S - 1)  # stream 0 reads a fold, the others a carry
+            first_p = 4
+        else:
+            first_records = 3 * S  # constants: bias-only neurons
+            first_p = 1
+        per_record = 7 + 6 * c + g + 5 * self.rho
+        total += first_records + S * ((n_s - 1) * per_record + 6 * c + g)
+        total += first_p + (self.readout_layers - 1) + n_s * G * S + 1  # P and its updates
+        total += 6 * self.q - 2 + 3 + (S == 1)  # read the label off P, output
+        return total
+
+    def layer_runs(self) -> list[tuple[list[int], int]]:
+        """The out-dimensions of the layers as runs ``(sizes, repeat)``, in order: the
+        interior chooser layers and the records' readout repeat."""
+        S, K = self.S, self.K
+        runs = [([1], 1)]
+        if K > 1:
+            nb = self.batches
+            batch = [min(self.B, K - 1 - i * self.B) for i in (0, nb - 1)]
+            size = lambda i: (1 + (batch[i == nb - 1] if i < nb else 0)  # noqa: E731
+                              + (batch[i - 1 == nb - 1] if 1 <= i <= nb else 0) + (S if i >= 2 else 0))
+            ends = sorted({0, 1, 2, nb - 1, nb, nb + 1} & set(range(nb + 2)))
+            for prev, i in zip([-1] + ends, ends):
+                if i - prev > 1:  # interior layers: full batches of g and st, and the registers
+                    runs.append(([1 + 2 * self.B + S], i - prev - 1))
+                runs.append(([size(i)], 1))
+            runs.append(([S + 3], self.lo_bits))
+        lam, c, G = self.record_bits, self.c, self.gate_neurons
+        record = lambda last: [1 + S * ((b <= c) + 2 * (not (last and b == c + 1))  # noqa: E731
+                                        + G * (b == c + 1)) for b in range(c + 2 if last else lam)]
+        if self.n_s > 1:
+            runs.append((record(False), self.n_s - 1))
+        runs.append((record(True), 1))
+        return runs + [([1], 1), ([3], self.q), ([1], 1)]
+
+    def layer_sizes(self) -> list[int]:
+        """Out-dimension of every layer, in order (the structure :func:`build_member` emits)."""
+        return [w for sizes, repeat in self.layer_runs() for _ in range(repeat) for w in sizes]
+
+    @property
+    def width(self) -> int:
+        return max(max(sizes) for sizes, _ in self.layer_runs())
+
+    def dense_params(self, d: int) -> int:
+        """``sum (w_{l-1} + 1) w_l`` over the layers (``w_0 = d``), summed run by run."""
+        total, prev = 0, d
+        for sizes, repeat in self.layer_runs():
+            inner = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+            total += (prev + 1) * sizes[0] + repeat * inner + (repeat - 1) * (sizes[-1] + 1) * sizes[0]
+            prev = sizes[-1]
+        return total
+
+    def word_bits(self) -> int:
+        """Bits ``B_0`` of stream 0's word."""
+        return self.n_s * self.record_bits + (self.lo_bits if self.K > 1 else 0)
+
+    def counts(self, d: int) -> dict:
+        """The exact sizes of the built network (the keys of ``Network.counts``)."""
+        runs = self.layer_runs()
+        return {"connections": self.connections, "params": self.dense_params(d),
+                "neurons": sum(sum(sizes) * repeat for sizes, repeat in runs),
+                "depth": self.depth, "width": max(max(sizes) for sizes, _ in runs)}
+
+
+# -- choosing the member --------------------------------------------------------------------
+
+DENSE_RATIO = 3  # the default keeps its dense parameters within this factor of its connections
+
+
+class _Members:
+    """Members on one integer line, sizes of fixed blocks of ``n`` cached per ``n``."""
+
+    def __init__(self, floors: np.ndarray, c: int, first: int):
+        self.floors, self.c, self.first = floors, c, first
+        self.N = len(floors)
+        self._fixed: dict = {}
+        self._greedy: dict = {}
+
+    def fixed(self, n: int, S: int, B: int) -> Member:
+        """Fixed blocks of ``n`` points (``rho`` as measured)."""
+        n = min(n, self.N)
+        if n not in self._fixed:
+            K = -(-self.N // n)
+            self._fixed[n] = (K, offset_bits(self.floors, n), self._lo_bits((K - 1) * n))
+        K, rho, lo_bits = self._fixed[n]
+        return Member(-(-n // S), S, B, K, rho, self.c, lo_bits, self.first)
+
+    def greedy(self, n: int, S: int, B: int, rho: int) -> Member:
+        """Blocks of at most ``n`` points cut greedily so that offsets fit ``rho`` bits."""
+        n = min(n, self.N)
+        if (n, rho) not in self._greedy:
+            starts = greedy_starts(self.floors, n, rho)
+            self._greedy[n, rho] = (len(starts), self._lo_bits(int(starts[-1])))
+        K, lo_bits = self._greedy[n, rho]
+        return Member(-(-n // S), S, B, K, rho, self.c, lo_bits, self.first)
+
+    def _lo_bits(self, i: int) -> int:
+        return max(1, int(even_starts(self.floors[i])).bit_length())
+
+
+def _grid(top: int, ratio: float = 1.03, dense: int = 512) -> list[int]:
+    """1..top, every value up to ``dense`` and geometric (``ratio``) beyond."""
+    values, v = set(range(1, min(top, dense) + 1)), float(dense)
+    while v < top:
+        v *= ratio
+        values.add(min(top, int(v)))
+    return sorted(values)
+
+
+def plan(floors: np.ndarray, c: int, first: int, d: int, *, width: int | None = None,
+         depth: int | None = None, block_size: int | None = None) -> Member | None:
+    """The member with the fewest connections among those of width ``<= width`` and
+    depth ``<= depth``; ``None`` if no member fits.
+
+    * Neither limit (the default): the fewest connections among *lean*
+      members, whose dense parameters stay within ``DENSE_RATIO`` times their
+      connections (no layer whose dense size grows faster than the gadgets it
+      holds).
+    * A depth limit alone: the same among lean members of depth ``<= depth``;
+      if none is that shallow, the fewest connections at the *narrowest*
+      width that meets the depth, so depth is bought with as little width,
+      and as few dense parameters, as possible.
+    * A width limit (with or without depth): the fewest connections among
+      members that fit.
+
+    The family searched: ``S`` (streams) and ``B`` (boundaries per chooser
+    layer) over what the width allows (``S <= 2``, ``B <= 4`` by default: wider
+    choosers are never lean enough; otherwise every value up to 4, then 50%
+    apart), the block size ``n = S n_s`` over every value up to 512 and 3% apart
+    beyond (with limits: up to 64, then 6% apart),
+    and the offset bits ``rho`` as measured on fixed blocks of ``n`` or 1-4
+    bits fewer with blocks cut greedily (more blocks, shorter records). Up to
+    ``EXHAUSTIVE`` points every combination is tried; above, the shorter
+    records are tried around the best fixed blocks only. ``block_size`` fixes ``n``.
     """
-    N = len(floors)
-    best = None
-    for n in range(1, min(N, 4 * math.isqrt(N) + 8) + 1):
-        depth = sublinear_depth(N, block_offset_bits(floors, n), c, n)
-        if best is None or depth < best[0]:
-            best = (depth, n)
-    return best[1]
+    members = _Members(floors, c, first)
+    if width is None:
+        # Lean members first (the default's rule); a depth they cannot meet buys width.
+        best = _search(members, _shapes(members.N, None, None), block_size,
+                       lambda m: _fits(m, None, depth) and _lean(m, d))
+        if best is not None or depth is None:
+            return best
+    pool = [m for m in _pool(members, _shapes(members.N, width, depth), block_size)
+            if _fits(m, width, depth)]
+    if not pool:
+        return None
+    if width is None:
+        width = min(_width(m) for m in pool)
+    return _search(members, [], block_size, lambda m: _fits(m, width, depth),
+                   [m for m in pool if _width(m) <= width])
 
 
-# -- composition ----------------------------------------------------------------------------
+def _search(members: _Members, shapes, block_size, accept, pool=None) -> Member | None:
+    """The member of ``pool`` (default: every member of ``shapes``) with the fewest
+    connections that ``accept`` takes, refined by :func:`_refine` above ``EXHAUSTIVE``."""
+    pool = sorted(pool if pool is not None else _pool(members, shapes, block_size), key=_cost)
+    best = next((m for m in pool if accept(m)), None)
+    if best is None or members.N <= EXHAUSTIVE:
+        return best
+    return _refine(members, best, block_size, _cost, accept)
 
-def _sequential_head(stack: LayerStack, line, blocks: Blocks):
-    """Stages (a)+(b): emit the selection layers; return the expressions of ``t - lo``, ``U``, ``W``.
 
-    Layer ``j`` computes the ramps of block ``j`` and folds in block ``j-1``'s step.
-    """
+EXHAUSTIVE = 512
+
+
+def least_depth(floors: np.ndarray, c: int, first: int, width: int) -> int | None:
+    """The least depth of a member of width ``<= width`` (``None`` below the family's
+    minimum) in the pool :func:`plan` starts from, so that :func:`plan` with this
+    ``width`` and ``depth`` always finds a member."""
+    members = _Members(floors, c, first)
+    pool = [m for m in _pool(members, _shapes(members.N, width, 0), None) if _width(m) <= width]
+    if not pool:
+        return None
+    return min(m.depth for m in pool)
+
+
+def _shapes(N: int, width, depth) -> list[tuple[int, int]]:
+    """The ``(S, B)`` a search tries."""
+    if width is None and depth is None:
+        return [(S, B) for S in (1, 2) for B in range(1, 5)]
+    cap = width if width is not None else 8 * N + 8
+    return [(S, B) for S in _stream_counts(cap, N) for B in _batch_sizes(cap, S, N)]
+
+
+def _pool(members: _Members, shapes, block_size):
+    """Every member of the given shapes: fixed blocks of every ``n`` on the grid (finer
+    for the few shapes of the default) and, up to ``EXHAUSTIVE`` points, offsets 1-4
+    bits shorter with greedy blocks."""
+    fine = len(shapes) <= 8
+    for S, B in shapes:
+        top = -(-members.N // S)
+        for n in ([block_size] if block_size is not None else
+                  [S * v for v in (_grid(top) if fine else _grid(top, 1.06, 64))]):
+            m = members.fixed(n, S, B)
+            yield m
+            if members.N <= EXHAUSTIVE:
+                yield from (members.greedy(n, S, B, r) for r in range(max(1, m.rho - 4), m.rho))
+
+
+def _lean(m: Member, d: int) -> bool:
+    """The default's rule: dense parameters within ``DENSE_RATIO`` times the connections."""
+    return m.dense_params(d) <= DENSE_RATIO * m.connections
+
+
+def _refine(members: _Members, best: Member, block_size, key, accept) -> Member:
+    """Around ``best`` (same shape, block sizes within 25%): offsets 1-4 bits shorter with
+    greedily cut blocks, kept when ``accept`` and smaller by ``key``."""
+    S, B = best.S, best.B
+    n0 = best.n_s * S
+    ns = [block_size] if block_size is not None else sorted(
+        {max(S, int(n0 * f) // S * S) for f in (0.8, 0.9, 1.0, 1.1, 1.25)})
+    for n in ns:
+        rho = members.fixed(n, S, B).rho
+        for r in range(max(1, rho - 4), rho):
+            m = members.greedy(n, S, B, r)
+            if accept(m) and key(m) < key(best):
+                best = m
+    return best
+
+
+def _fits(m: Member, width, depth) -> bool:
+    return (depth is None or m.depth <= depth) and (width is None or _width(m) <= width)
+
+
+def _cost(m: Member):
+    return (m.connections, m.depth)
+
+
+def _stream_counts(max_w: int, N: int) -> list[int]:
+    return _grid(min(max(1, (max_w - 1) // 6), N), 1.5, 4)
+
+
+def _batch_sizes(max_w: int, S: int, N: int) -> list[int]:
+    return _grid(max(1, min((max_w - 1 - S) // 2, N)), 1.5, 4)
+
+
+def _width(m: Member) -> int:
+    """:attr:`Member.width` without listing every layer: the widest chooser, ``lo`` and
+    readout layers (interior chooser layers are all alike)."""
+    S, G = m.S, m.gate_neurons
+    readout = 1 + S * (G + 2) if m.n_s >= 2 else 1 + S * max(3, G)
+    head = max(_chooser_widths(m) + [S + 3]) if m.K > 1 else 1
+    return max(head, readout, 3)
+
+
+def _chooser_widths(m: Member) -> list[int]:
+    nb, B, K, S = m.batches, m.B, m.K, m.S
+    batch = lambda i: min(B, K - 1 - i * B)  # noqa: E731
+    layers = {0, 1, 2, nb - 1, nb, nb + 1} & set(range(nb + 2))
+    return [1 + (batch(i) if i < nb else 0) + (batch(i - 1) if 1 <= i <= nb else 0)
+            + (S if i >= 2 else 0) for i in layers]
+
+
+# -- assembly ---------------------------------------------------------------------------------
+
+def build_member(line: IntegerLine, labels: np.ndarray, m: Member, d: int) -> list:
+    """The layers of member ``m`` on the integer line ``line`` (labels in its order)."""
+    floors = line.floors
+    starts = greedy_starts(floors, min(len(floors), m.n_s * m.S), m.rho)
+    words = stream_words(floors, labels, starts, n_s=m.n_s, streams=m.S, rho=m.rho, c=m.c,
+                         lo_bits=m.lo_bits)
+    stack = LayerStack(d)
     t_x = Affine({f"x{j}": w for j, w in enumerate(line.weights)}, line.bias)
-    K, lo = blocks.count, blocks.lo
-    u, w = blocks.words
-    if K == 1:
-        stack.add([t_x.neuron("t")])
-        return Affine.of("t"), Affine({}, u[0]), Affine({}, w[0])
-    ramps, step = step_ramps(t_x, lo[1], "h")
-    stack.add([t_x.neuron("t")] + ramps)
+    stack.add([t_x.neuron("t")])
     t = Affine.of("t")
-    rel = t - step * lo[1]
-    uu = Affine({}, u[0]) + step * (u[1] - u[0])
-    ww = Affine({}, w[0]) + step * (w[1] - w[0])
-    for j in range(2, K):
-        ramps, step = step_ramps(t, lo[j], "h")
-        stack.add([t.neuron("t"), rel.neuron("tp"), uu.neuron("U"), ww.neuron("W")] + ramps)
-        rel = Affine.of("tp") - step * (lo[j] - lo[j - 1])
-        uu = Affine.of("U") + step * (u[j] - u[j - 1])
-        ww = Affine.of("W") + step * (w[j] - w[j - 1])
-    return rel, uu, ww
+    lam = m.record_bits
+    scales = [Fraction(1, 1 << (m.n_s * lam + (m.lo_bits if s == 0 and m.K > 1 else 0) + 1))
+              for s in range(m.S)]
+    if m.K > 1:
+        registers = _chooser(stack, t, even_starts(floors[starts]), words, m)
+        streams = [Stream(f"s{s}", registers[s] * scales[s]) for s in range(m.S)]
+        position = _read_lo(stack, t, streams, m.lo_bits)
+    else:
+        streams = [Stream(f"s{s}", Affine({}, words[s][0] * scales[s])) for s in range(m.S)]
+        position = t
+    _read_records(stack, position, streams, m)
+    return stack.layers
+
+
+def _chooser(stack: LayerStack, t: Affine, lo: np.ndarray, words: list, m: Member) -> list:
+    """Stage (b): ``B`` ramps and steps per layer, pipelined; returns the word registers."""
+    K, B, S = m.K, m.B, m.S
+    batches = [list(range(1 + i * B, min(K, 1 + (i + 1) * B))) for i in range(m.batches)]
+    regs = [Affine({}, words[s][0]) for s in range(S)]
+    for i in range(len(batches) + 2):
+        neurons = [t.neuron("t")]
+        if i < len(batches):
+            neurons += [(Affine({}, int(lo[j])) - t).neuron(f"g{j}") for j in batches[i]]
+        if 1 <= i <= len(batches):
+            neurons += [(1 - Affine.of(f"g{j}")).neuron(f"st{j}") for j in batches[i - 1]]
+        if i >= 2:
+            for s in range(S):
+                step = Affine({f"st{j}": words[s][j] - words[s][j - 1] for j in batches[i - 2]})
+                neurons.append((regs[s] + step).neuron(f"U{s}", placed=True))
+                regs[s] = Affine.of(f"U{s}")
+        stack.add(neurons)
+    return regs
+
+
+def _read_lo(stack: LayerStack, t: Affine, streams: list, lo_bits: int) -> Affine:
+    """Stage (c): fold ``lo`` off stream 0 while the others wait; return ``P = t - lo``."""
+    first = streams[0]
+    top = first.rem
+    for i in range(lo_bits):
+        neurons = [t.neuron("t"), top.neuron("top")]
+        top = Affine.of("top")
+        neurons += tent_layer(first)
+        for s in streams[1:]:
+            neurons.append(s.rem.neuron(s.prefix + "C"))
+            s.rem = Affine.of(s.prefix + "C")
+        stack.add(neurons)
+    return t - (top * (1 << lo_bits) - first.rem)
+
+
+def _read_records(stack: LayerStack, position: Affine, streams: list, m: Member) -> None:
+    """Stages (d) and (e): fold the records, gate the matching label into ``P``, decode it."""
+    c, lam, S = m.c, m.record_bits, m.S
+    M = 1 << (m.rho + 2)
+    slope = 2 * M << c  # >= every gate height 2M (y + [S = 1])
+    p = position
+    tops = [None] * S
+    for k in range(m.n_s):
+        last = k == m.n_s - 1
+        for b in range(c + 2 if last else lam):
+            neurons = [p.neuron("P")]
+            p_prev, p = p, Affine.of("P")
+            for s, stream in enumerate(streams):
+                if b == 0:
+                    neurons.append(stream.rem.neuron(f"{stream.prefix}T"))
+                elif b <= c:
+                    neurons.append(tops[s].neuron(f"{stream.prefix}T"))
+                tops[s] = Affine.of(f"{stream.prefix}T")
+                if b == c + 1:
+                    z = stream.rem
+                    u = ((z * (1 << m.rho) - p_prev) + 1) * Fraction(1, 2)
+                    height = (tops[s] * (1 << (c + 1)) - z) * M + 2 * M * (S == 1)
+                    gate, contribution = _gate(u, height, slope, f"{stream.prefix}G", S)
+                    neurons += gate
+                    p = p + contribution
+                if not (last and b == c + 1):
+                    neurons += tent_layer(stream)
+            stack.add(neurons)
+    stack.add([p.neuron("P")])
+    value = Stream("q", Affine.of("P") * Fraction(1, M << m.q))
+    copy = value.rem
+    for i in range(m.q):
+        neurons = [copy.neuron("Y")] + tent_layer(value)
+        copy = Affine.of("Y")
+        stack.add(neurons)
+    label = (copy * (1 << m.q) - value.rem) * Fraction(1, 2) - (S == 1)
+    stack.add([label.neuron("out")], activation="identity")
+
+
+def _gate(u: Affine, height: Affine, slope: int, prefix: str, S: int):
+    """Add ``height`` when ``u`` is in ``[0, 1]``: a one-sided step (nothing for ``u <= -1``)
+    with one stream, a window (nothing for ``u <= -1`` or ``u >= 2``) with several."""
+    if S > 1:
+        return match_layer(u, height, slope, prefix)
+    neurons = [(height + u * slope).neuron(prefix + "1"), (u * slope).neuron(prefix + "2")]
+    return neurons, Affine({prefix + "1": 1, prefix + "2": -1})
+
+
+# -- the builder --------------------------------------------------------------------------------
+
+def _check_limit(name: str, value, least: int) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ConstructionError(f"{name}={value!r} must be an integer")
+    if value < least:
+        raise ConstructionError(f"{name}={value} is too small: the least allowed is {least}")
 
 
 @register("relu_sublinear",
-          "Vardi et al. 2022: O~(sqrt N) params, width 12, big-integer weights (depth budget option)",
+          "Vardi et al. 2022: O~(sqrt N) connections, width 5 (width and depth options)",
           THEOREM)
-def build_sublinear(X, y, *, seed: int | None = 0, block_size: int | None = None,
-                    depth: int | None = None, directions: int = 4) -> Network:
-    """The O~(sqrt N)-parameter ReLU memorizer of Vardi, Yehudai, Shamir (2022), Theorem 3.1.
+def build_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None,
+                    width: int | None = None, block_size: int | None = None,
+                    directions: int = 4) -> Network:
+    """The O~(sqrt N)-connection ReLU memorizer of Vardi, Yehudai, Shamir (2022), Theorem 3.1,
+    as the member of a width-depth family with the fewest connections.
 
-    Theorem 3.1: let ``x_1..x_N`` in ``R^d`` with ``||x_i|| <= r`` and
-    ``||x_i - x_j|| >= delta`` for all ``i != j``, labels in ``[C]``, and
-    ``R = 10 r N^2 sqrt(pi d) / delta``. Then a ReLU network of width 12, depth
-    ``O(sqrt(N log N) + sqrt(N / log N) max(log R, log C))`` and bit complexity
-    ``O(log d + sqrt(N / log N) max(log R, log C))`` (hence ``O~(sqrt N)``
-    parameters) outputs exactly ``y_i`` on ``x_i``. With depth ``L <= sqrt N``,
-    ``O~(N / L)`` parameters suffice: the ``depth`` option builds the network of
-    :mod:`~memorize.constructions.depth_budget` instead (its docstring has its
-    construction and exact sizes); everything below is the sqrt(N) network.
-
-    Construction, stage by stage (each stage a separately tested gadget):
-
-    (a) :func:`~memorize.constructions.line_blocks.integer_line`: a seeded
-        random integer direction (re-drawn until the projections are distinct,
-        checked exactly; best of ``directions`` draws), scaled by a power of two so that consecutive
-        projections are ``>= 2`` apart, shifted so the smallest is 0:
-        ``t(x) in [0, top]`` on the data, ``a = floor(t)`` strictly increasing.
-    (b) Sort, cut into ``K = ceil(N / n)`` blocks of ``n``. Block ``j`` stores
-        ``lo_j`` (floor of its first point) in the weights and two words:
-        ``U_j`` packs the offsets ``a - lo_j`` (``rho`` bits each), ``W_j`` the
-        labels (``c`` bits each), MSB first, fixed width, padded with ``(0, 0)``.
-        The chooser maps ``t`` to ``(t - lo_j, U_j, W_j)`` by telescoping sums
-        of unit steps ``[t >= lo_j] = relu(t - lo_j + 1) - relu(t - lo_j)``
-        (exact on the data: other blocks are >= 1 away from each ramp).
-        One layer per block boundary, width 6.
-    (c) Bit extraction, one layer per bit and word: with integer remainder
-        ``r`` and threshold ``T = 2^k``, ``bit = relu(r-T+1) - relu(r-T)``,
-        ``r <- r - T bit``, ``A <- 2A + bit``; both words are read in
-        parallel, ``beta = max(rho, c)`` layers per segment, the shorter word
-        idling (carrying ``r``) at the start of each segment.
-    (d) Match: with ``D = (t - lo_j) - A_k`` and the label ``L_k``,
-        ``relu(L + M D) - relu(M D) - relu(L + M(D-2)) + relu(M(D-2))``
-        (``M = 2^c``) is ``L`` for ``D in [0, 1]`` and 0 for ``D <= -1`` or
-        ``D >= 2``; on the data exactly the point's own segment has
-        ``D in [0, 1)`` and every other one is >= 1 away. Its four neurons sit
-        in the first layer of the next segment, so matching costs no layer.
-
-    Exact sizes (``N`` distinct points, ``K = ceil(N/n)``, ``beta = max(rho, c)``,
-    ``c = max(1, bitlen(C - 1))``, depth = number of affine layers), as returned
-    by :func:`sublinear_counts` and asserted by the tests:
-
-    * depth ``= S + n beta + 2`` with ``S = K - 1`` selection layers
-      (``K >= 2``) or ``S = 1`` (``K = 1``);
-    * width ``= 10`` when ``rho > c`` and ``n >= 3`` (the regime of any non-tiny
-      data set), ``<= 12`` always (12 only when ``rho = c``);
-    * ``K >= 3``, ``n >= 3``, ``c >= 2``, ``rho >= c + 2``:
-      ``params (dense) = 3d + 42K + n(56 rho + 54c + 27) - 14 rho - 6c - 148``,
-      ``neurons = 6K + n(7 rho + 3c + 2) - rho - 8``; in general dense params
-      are ``sum (w_{l-1} + 1) w_l`` over the widths listed by :func:`layer_sizes`;
-    * nonzero params: measured (about 1/3 of dense; data words can be 0);
-    * max bits ``= max(n beta + 1, c + 2, bitlen(lo_max) + 1, b_1)``: the
-      threshold ``2^(n beta - 1)``, the match weights, the block starts, and
-      ``b_1`` the bits of the first layer (the direction's 24 bits times a
-      power of two, and an integer shift; 30-80 bits for float64 data).
-
-    Departures from the paper, and why:
-
-    * Labels ``0..C-1`` are stored as they are (``c = bitlen(C - 1)`` bits); no
-      "no match" value is needed since every data point matches exactly one
-      segment and padding segments carry label 0.
-    * Positions are stored relative to their block start (``rho`` is measured
-      on the data: about ``log2(n N)`` against the paper's ``log2 R`` for
-      absolute positions), which shortens the words by ~``log2 K`` bits each.
-    * The chooser takes one layer per block (telescoping steps) instead of the
-      selection lemma's three; bits are read with integer remainders (one
-      layer per bit) instead of Telgarsky triangles (three per bit); matching
-      is folded into the extraction layers. Width 10 instead of 12.
-    * ``rho``, ``c`` and the default block size come from the data (``n``
-      minimizes the exact depth) instead of the theorem's worst-case
-      ``log R`` and ``sqrt(N / log N)``.
-    * Exact only on the data points (as the theorem); weights need
-      ``n beta + 1`` bits, so float64 evaluation fails (expected).
+    Guarantee: for distinct points ``X`` (any ``d``) and labels ``y`` in
+    ``0..C-1``, the network outputs exactly ``y_i`` on ``x_i``. Without
+    limits it has width 5, about ``13 sqrt(N lambda)`` connections
+    (``lambda`` = bits per stored point, about ``log2(n N) + log2 C + 3``) and
+    depth about ``K + n lambda``; the module docstring has the construction,
+    the exact formulas (:class:`Member`) and the departures from the paper.
 
     Parameters
     ----------
-    X : array (N, d) of floats; y : array (N,) of labels ``0..C-1``
-    seed : seed of the random direction
-    block_size : points per block ``n`` (default: depth-minimizing; capped at N)
-    depth : depth budget ``L >= 2``: the network with the fewest parameters of depth
-        ``<= L`` (see :func:`~memorize.constructions.depth_budget.plan_budget`);
-        exclusive with ``block_size``. ``L`` that is not an integer or ``< 2``
-        raises ConstructionError; ``L`` above the useful maximum (the depth of
-        the family's smallest network) is clamped to it with a UserWarning.
-    directions : random directions tried in stage (a); the one with the
-        smallest range (fewest position bits) is kept
+    X : array (N, d)
+        The points (rows); repeated rows must carry equal labels.
+    y : array (N,)
+        Integer labels ``0..C-1``.
+    seed : int or None
+        Seed of the random directions of stage (a).
+    depth : int, optional
+        Depth budget ``L >= 2``: the network with the fewest connections of
+        depth ``<= L`` (at the narrowest width that allows it; for small ``L``
+        the shallow members of :mod:`~memorize.constructions.depth_budget`).
+    width : int, optional
+        Width budget ``W >= 5``: the fewest connections among members of
+        width ``<= W`` (and depth ``<= depth`` if given).
+    block_size : int, optional
+        Points per block ``n`` (default: the planner's choice).
+    directions : int
+        Random directions tried in stage (a), 1 to 64; the one with the
+        smallest range (fewest position bits) is kept.
+
+    Returns
+    -------
+    Network
+        ``meta`` records the member (``streams``, ``batch``, ``blocks``,
+        ``chosen_block_size``, ``rho``, ``label_bits``, ``lo_bits``).
 
     Raises
     ------
-    DataError on malformed data or a point repeated with different labels;
-    ConstructionError on bad options or budgets.
+    DataError
+        Malformed data, or a point repeated with different labels.
+    ConstructionError
+        A limit that is not an integer or below its least value, or a
+        ``width``/``depth`` pair that no member satisfies (the message names
+        the smallest feasible values).
+
+    Examples
+    --------
+    >>> from memorize import build, data, verify
+    >>> X, y = data.random_separated(300, 5, 0.05, num_classes=4, seed=0)
+    >>> net = build("relu_sublinear", X, y)
+    >>> verify.is_memorizing(net, X, y)
+    True
+    >>> net.counts()["connections"] == expected_counts(net)["connections"]
+    True
+    >>> net.width
+    5
+
+    See Also
+    --------
+    memorize.constructions.depth_budget : the shallow members for small depth budgets.
+    memorize.bounds.VARDI, memorize.bounds.YANG : the bounds beside it.
+
+    References
+    ----------
+    .. [1] G. Vardi, G. Yehudai, O. Shamir, "On the Optimal Memorization Power of
+       ReLU Neural Networks", ICLR 2022, Theorem 3.1.
+    .. [2] L. Yang, Y. Yang, "Memorization capacity of deep ReLU neural networks
+       characterized by width and depth", arXiv 2603.09589, 2026.
     """
+    _check_limit("depth", depth, 2)
+    _check_limit("width", width, MIN_WIDTH)
+    _check_limit("block_size", block_size, 1)
+    _check_limit("directions", directions, 1)
+    if directions > MAX_DIRECTIONS:
+        raise ConstructionError(f"directions={directions} is too large: at most {MAX_DIRECTIONS}")
+    if block_size is not None and depth is not None:
+        raise ConstructionError("give block_size or depth (a depth budget), not both")
     Xu, yu, _ = deduplicate(X, y)
     N, d = Xu.shape
     c = label_bits(num_classes(yu))
-    if block_size is not None and depth is not None:
-        raise ConstructionError("give block_size or depth (a depth budget), not both")
-    if block_size is not None and not (1 <= block_size):
-        raise ConstructionError(f"block_size={block_size} must be a positive integer")
-    if directions < 1:
-        raise ConstructionError(f"directions={directions} must be a positive integer")
-    line = integer_line(Xu, np.random.default_rng(seed), directions)
+    line = integer_line(Xu, np.random.default_rng(seed), directions, gap_bits=2)
     labels = yu[line.order]
-    options = {"block_size": block_size, "depth": depth, "directions": directions}
-    if depth is not None:
-        layers, extra = build_budget(Xu, yu, line, labels, c, depth, seed)
-        meta = provenance("relu_sublinear", THEOREM, seed, options, X, y, **extra)
-        return Network(d, layers, meta)
-    n = min(block_size, N) if block_size is not None else default_block_size(line.floors, c)
-    blocks = pack_blocks(line.floors, labels, Layout.split(n, block_offset_bits(line.floors, n), c))
-    stack = LayerStack(d)
-    rel, uu, ww = _sequential_head(stack, line, blocks)
-    extract_and_match(stack, rel, [uu, ww], blocks.layout)
-    meta = provenance("relu_sublinear", THEOREM, seed, options, X, y,
-                      blocks=blocks.count, chosen_block_size=n, rho=blocks.layout.rho, label_bits=c,
-                      top=int(max(blocks.lo)), line_range=line.top,
-                      first_layer_bits=stack.layers[0].max_bits)
-    return Network(d, stack.layers, meta)
+    first = sum(1 for w in line.weights if w) + (line.bias != 0)
+    member = plan(line.floors, c, first, d, width=width, depth=depth, block_size=block_size)
+    options = {"depth": depth, "width": width, "block_size": block_size, "directions": directions}
+    if depth is not None and width is None:
+        # The shallow members (one hidden layer, two layers, slices read in parallel)
+        # live on the line with gaps >= 2: the same direction, half the scale.
+        line2 = integer_line(Xu, np.random.default_rng(seed), directions)
+        shallow = plan_budget(line2.floors, labels, c, d, depth)
+        if member is None or shallow.params < member.connections:
+            layers, extra = build_budget(Xu, yu, line2, labels, c, shallow, seed)
+            meta = provenance("relu_sublinear", THEOREM, seed, options, X, y, **extra)
+            return Network(d, layers, meta)
+    if member is None:
+        raise ConstructionError(_infeasible(line.floors, c, first, d, width, depth))
+    layers = build_member(line, labels, member, d)
+    meta = provenance("relu_sublinear", THEOREM, seed, options, X, y, member="streams",
+                      streams=member.S, batch=member.B, blocks=member.K,
+                      chosen_block_size=min(N, member.n_s * member.S), records=member.n_s,
+                      rho=member.rho, label_bits=c, lo_bits=member.lo_bits,
+                      first_layer_nonzeros=first)
+    return Network(d, layers, meta)
+
+
+def _infeasible(floors, c, first, d, width, depth) -> str:
+    """What to ask for instead of a ``width``/``depth`` pair that no member meets."""
+    msg = f"no member of relu_sublinear has width <= {width} and depth <= {depth}"
+    least = least_depth(floors, c, first, width)
+    if least is not None:
+        msg += f"; at width {width} the least depth is {least}"
+    shallow = plan(floors, c, first, d, depth=depth)
+    if shallow is not None:
+        msg += f"; at depth {depth} the least width is {_width(shallow)}"
+    else:
+        msg += f"; at depth {depth} leave the width out (the shallow members are wide)"
+    return msg
+
+
+def expected_counts(net: Network) -> dict:
+    """The documented sizes of a ``relu_sublinear`` network, from its ``meta``."""
+    m = net.meta
+    if m.get("member") != "streams":
+        raise ConstructionError("expected_counts covers the stream members; see depth_budget")
+    member = Member(m["records"], m["streams"], m["batch"], m["blocks"], m["rho"],
+                    m["label_bits"], m["lo_bits"], m["first_layer_nonzeros"])
+    return member.counts(net.input_dim)

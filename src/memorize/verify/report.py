@@ -20,6 +20,7 @@ class Report:
     n_failed: int
     failed: list[int]
     failures: list[dict]
+    connections: int
     params: int
     nonzero_params: int
     neurons: int
@@ -45,7 +46,8 @@ class Report:
         )
         lines = [
             verdict,
-            f"points {self.n_points}  params {self.params}  nonzero {self.nonzero_params}  "
+            f"points {self.n_points}  connections {self.connections}  params {self.params}  "
+            f"nonzero {self.nonzero_params}  "
             f"neurons {self.neurons}  depth {self.depth}  width {self.width}",
             f"max bits {self.max_bits}  total bits {self.total_bits}  "
             f"min step margin {'-' if self.min_margin is None else f'{float(self.min_margin):.3g}'}",
