@@ -9,7 +9,8 @@ from hypothesis import given, settings, strategies as st
 
 from memorize import available, build, verify
 from memorize.bounds import (
-    BAUM, BUBECK, REGISTRY, THREE_LAYER, VARDI, VARDI_DEPTH, ZHANG, R_VARDI, VC_RELU,
+    BAUM, BUBECK, MIN_DEPTH_AT_WIDTH, REGISTRY, THREE_LAYER, VARDI, VARDI_DEPTH, YANG, ZHANG,
+    R_VARDI, VC_RELU, min_depth_at_width,
     VC_THRESHOLD, bounds_for, compare, evaluate, first_layer_threshold, min_bits,
     min_neurons_threshold, min_params_relu,
 )
@@ -62,6 +63,19 @@ def test_vardi_depth_L_is_N_over_L():
     # Below L = lambda = 35.706 the bound is the two-layer regime's d + N.
     assert evaluate(VARDI_DEPTH.statement["params"], L=8, **VARDI_EXAMPLE) == pytest.approx(
         10 + VARDI_EXAMPLE["N"])
+
+
+def test_yang_width_depth_by_hand():
+    # Upper: c_O sqrt(N log2(r / delta)) / W; at N = 10^4, r / delta = 2^10, W = 20:
+    # sqrt(10^4 * 10) / 20 = 316.23 / 20 = 15.811. Lower: sqrt(10^4 / 10) / 20 = 1.5811.
+    point = dict(N=10**4, r=1, delta=2.0**-10, width=20)
+    assert evaluate(YANG.statement["depth"], **point) == pytest.approx(15.811, abs=1e-3)
+    assert evaluate(MIN_DEPTH_AT_WIDTH, **point) == pytest.approx(1.5811, abs=1e-4)
+    assert min_depth_at_width(10**4, 20, 2.0**-10, 1.0) == 2
+    # log(1/delta) is at least 1: well-separated data do not make the bound vanish.
+    assert evaluate(MIN_DEPTH_AT_WIDTH, N=100, r=1, delta=1, width=1) == pytest.approx(10.0)
+    assert bounds_for("relu_sublinear", {"width": 8}) is YANG
+    assert bounds_for("relu_sublinear", {"width": 8, "depth": 50}) is VARDI_DEPTH
 
 
 def test_vc_bounds_by_hand():

@@ -84,6 +84,12 @@ def test_list_and_demo(capsys):
     assert main(["list"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert any(line.startswith("relu_two_layer ") for line in lines)
-    assert main(["demo", "--n", "60", "--d", "3", "--quiet"]) == 0
+    assert main(["demo", "--n", "60", "--d", "3", "--large-n", "1500", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "verified" in out and "FAILED" not in out
+    # Part 2: the headline (marked) beats the two-layer network in connections, read off the table.
+    part2 = out.split("the constructions that scale")[1].splitlines()
+    rows = {line.split()[1]: int(line.split()[2]) for line in part2
+            if line.startswith(("* ", "  relu"))}
+    assert rows["relu_sublinear"] < rows["relu_two_layer"]
+    assert any(line.startswith("* relu_sublinear") for line in part2)

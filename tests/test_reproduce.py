@@ -39,7 +39,13 @@ def test_unknown_figure_is_an_error(tmp_path):
 def test_depth_figure_sweeps_relu_sublinear_budgets(tmp_path):
     result = reproduce(["depth"], out=tmp_path, quick=True)
     rows = result["rows"]["depth"]
-    assert len(rows) >= 3 and all(row["verified"] for row in rows)
-    assert [row["value"] for row in rows] == sorted(row["value"] for row in rows)
-    assert all(row["depth"] <= row["value"] for row in rows)  # the budget is respected
+    assert all(row["verified"] for row in rows)
+    budgets = [row for row in rows if row["option"] == "depth"]
+    assert len(budgets) >= 3
+    assert [row["value"] for row in budgets] == sorted(row["value"] for row in budgets)
+    assert all(row["depth"] <= row["value"] for row in budgets)  # the budget is respected
+    # The width panel: each width limit respected, and width buys depth.
+    widths = [row for row in rows if row["option"] == "width"]
+    assert len(widths) == 5 and all(row["width"] <= row["value"] for row in widths)
+    assert widths[-1]["depth"] < widths[0]["depth"] / 4
     assert (tmp_path / "figures" / "depth.png").stat().st_size > 1000

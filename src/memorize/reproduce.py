@@ -8,14 +8,16 @@ exactly, counted, and drawn beside its theorem's bound and the lower bounds.
 
 Figures (PNG and PDF under ``out/figures``, the numbers as CSV under ``out/tables``):
 
-* ``params``: nonzero parameters vs ``N`` (log-log) for every construction
-  (sparse threshold nets are counted by their edges, as their theorem does;
-  the CSV also has the dense count), with the
+* ``params``: connections (weights and biases placed) vs ``N`` (log-log) for
+  every construction (the CSV also has the dense and nonzero counts), with the
   fitted slope in the legend, the VC lower bound (any depth) and the
   information bound at 64-bit parameters;
-* ``depth``: nonzero parameters vs the depth budget ``L = 2, 4, 8, ...`` at
-  fixed ``N`` for ``relu_sublinear`` with ``depth=L`` (up to the useful
-  maximum), with the theorem's ``N min(1, lambda/L)`` curve and the depth-``L`` VC bound;
+* ``depth``: left, connections vs the depth budget ``L = 2, 4, 8, ...`` at
+  fixed ``N`` for ``relu_sublinear`` with ``depth=L`` (up to the default's
+  depth, beyond which a budget buys nothing), with the theorem's
+  ``N min(1, lambda/L)`` curve and the depth-``L`` VC bound; right, the least
+  depth of ``relu_sublinear`` at width ``W = 5, 8, 16, 32, 64`` with Yang and
+  Yang's ``W^2 L^2 ~ N log(1/delta)`` curve and lower bound;
 * ``bits``: largest and total bits vs ``N``, with the 53-bit line of float64
   and the label information ``N log2 C``;
 * ``threshold``: threshold-network neurons vs ``1/delta`` and vs ``N``, with
@@ -33,7 +35,6 @@ from __future__ import annotations
 import csv
 import math
 import time
-import warnings
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -41,8 +42,9 @@ import numpy as np
 
 from memorize import data
 from memorize.bounds import evaluate, lower
-from memorize.bounds.upper import REGISTRY, VARDI_DEPTH
+from memorize.bounds.upper import REGISTRY, VARDI_DEPTH, YANG
 from memorize.constructions import available, build, get
+from memorize.constructions.sublinear import shallowest
 from memorize.errors import MemorizeError
 from memorize.verify import verify
 
@@ -53,13 +55,14 @@ THRESHOLD_CONSTRUCTIONS = ("threshold_sublinear", "threshold_one_hidden")
 _SIZES = ([32, 64, 128, 256, 512, 1024], [64, 128, 256, 512, 1024, 2048, 4096, 8192])
 _BUDGET_S = (5.0, 600.0)  # per construction and sweep: stop growing the sweep after this
 _DEPTH_N = (1024, 8192)
-_DEPTHS = ([2 ** k for k in range(1, 10)], [2 ** k for k in range(1, 13)])
+_DEPTHS = ([2 ** k for k in range(1, 13)], [2 ** k for k in range(1, 15)])
+_WIDTHS = (5, 8, 16, 32, 64)
 _INV_DELTAS = ([4, 8, 16, 32], [8, 16, 32, 64, 128])
 _THRESHOLD_N = (64, 256)
 _DIM, _CLASSES, _SEP = 4, 2, 1e-3
 _PARAM_BITS = 64  # the information bound on parameters is drawn for parameters of this many bits
 
-_COLUMNS = ["construction", "N", "d", "C", "r", "delta", "option", "value", "params",
+_COLUMNS = ["construction", "N", "d", "C", "r", "delta", "option", "value", "connections", "params",
             "nonzero_params", "neurons", "depth", "width", "first_layer_width", "max_bits",
             "total_bits", "theorem_params", "build_s", "verify_s", "verified"]
 
@@ -196,17 +199,21 @@ def _sweep_depth(q, say, cache):
     X, y = data.random_separated(n, _DIM, _SEP, num_classes=_CLASSES, seed=n)
     rows, skipped = [], []
     start = time.perf_counter()
+    default_depth = build(name, X, y).depth
     for depth in _DEPTHS[q]:
-        if time.perf_counter() - start > _BUDGET_S[q]:
-            break
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        if time.perf_counter() - start > _BUDGET_S[q] or depth > 2 * default_depth:
+            break  # past the default's depth a budget builds the default
+        try:
+            rows.append(_measure(name, X, y, say, "depth", depth, depth=depth))
+        except MemorizeError as exc:
+            skipped.append((name, f"depth={depth}: {exc}"))
+    if "width" in get(name).options:
+        for width in _WIDTHS:
             try:
-                rows.append(_measure(name, X, y, say, "depth", depth, depth=depth))
+                least = shallowest(X, y, width)
+                rows.append(_measure(name, X, y, say, "width", width, width=width, depth=least))
             except MemorizeError as exc:
-                skipped.append((name, f"depth={depth}: {exc}"))
-        if any("useful maximum" in str(w.message) for w in caught):
-            break  # larger budgets build the same network
+                skipped.append((name, f"width={width}: {exc}"))
     return rows, skipped
 
 
@@ -274,7 +281,7 @@ def _draw_params(Figure, rows, q):
     fig = Figure(figsize=(7, 5))
     ax = fig.subplots()
     slopes = {}
-    for name, (xs, ys) in _series(rows, "N", "nonzero_params").items():
+    for name, (xs, ys) in _series(rows, "N", "connections").items():
         slopes[name] = slope(xs, ys)
         ax.loglog(xs, ys, "o-", label=f"{name} (slope {slopes[name]:.2f})")
     ns = sorted({row["N"] for row in rows})
@@ -284,7 +291,7 @@ def _draw_params(Figure, rows, q):
     ax.loglog(ns, vc, "k--", label=f"VC lower bound, any depth (slope {slopes['VC lower bound']:.2f})")
     ax.loglog(ns, info, "k:", label=f"information bound, {_PARAM_BITS}-bit params (slope 1)")
     ax.set_xlabel("N (points)")
-    ax.set_ylabel("nonzero parameters (weights and biases)")
+    ax.set_ylabel("connections (weights and biases placed)")
     ax.set_title(f"Parameters vs N (d = {_DIM}, C = {_CLASSES}, random points in the unit ball)")
     ax.legend(fontsize=7)
     ax.grid(True, which="both", alpha=0.3)
@@ -292,23 +299,39 @@ def _draw_params(Figure, rows, q):
 
 
 def _draw_depth(Figure, rows, q):
-    fig = Figure(figsize=(7, 5))
-    ax = fig.subplots()
-    xs = [row["value"] for row in rows]
-    ys = [row["nonzero_params"] for row in rows]
+    fig = Figure(figsize=(12, 5))
+    ax, right = fig.subplots(1, 2)
+    budget = [row for row in rows if row["option"] == "depth"]
+    xs = [row["value"] for row in budget]
+    ys = [row["connections"] for row in budget]
     slopes = {"relu_sublinear": slope(xs, ys)}
-    ax.loglog(xs, ys, "o-", label=f"relu_sublinear, depth=L, nonzero (slope {slopes['relu_sublinear']:.2f})")
+    ax.loglog(xs, ys, "o-", label=f"relu_sublinear, depth=L (slope {slopes['relu_sublinear']:.2f})")
     values = {k: rows[0][k] for k in ("N", "d", "C", "r", "delta")}
     theorem = [evaluate(VARDI_DEPTH.layered["params"], L=L, **values) for L in xs]
-    lows = [lower.min_params_relu(rows[0]["N"], depth=int(row["depth"])) for row in rows]
+    lows = [lower.min_params_relu(rows[0]["N"], depth=int(row["depth"])) for row in budget]
     ax.loglog(xs, theorem, "k-.", label="theorem: N min(1, lambda/L), c_O = 1")
     ax.loglog(xs, lows, "k--", label="VC lower bound at the net's depth")
     ax.axvline(math.sqrt(values["N"]), color="grey", lw=0.8, label="L = sqrt N (end of the theorem's range)")
     ax.set_xlabel("depth budget L")
-    ax.set_ylabel("parameters")
-    ax.set_title(f"Parameters vs depth at N = {values['N']}")
+    ax.set_ylabel("connections (weights and biases placed)")
+    ax.set_title(f"Connections vs depth budget at N = {values['N']}")
     ax.legend(fontsize=7)
     ax.grid(True, which="both", alpha=0.3)
+    by_width = [row for row in rows if row["option"] == "width"]
+    if by_width:
+        ws = [row["value"] for row in by_width]
+        ds = [row["depth"] for row in by_width]
+        slopes["depth vs width"] = slope(ws, ds)
+        right.loglog(ws, ds, "o-", label=f"relu_sublinear, least depth (slope {slopes['depth vs width']:.2f})")
+        right.loglog(ws, [evaluate(YANG.layered["depth"], width=w, **values) for w in ws], "k-.",
+                     label="Yang-Yang: L ~ sqrt(N log(1/delta)) / W, c_O = 1")
+        right.loglog(ws, [lower.min_depth_at_width(values["N"], w, values["delta"], values["r"])
+                          for w in ws], "k--", label="lower bound: sqrt(N / log(1/delta)) / W")
+        right.set_xlabel("width limit W")
+        right.set_ylabel("depth (affine layers)")
+        right.set_title(f"Depth vs width at N = {values['N']}")
+        right.legend(fontsize=7)
+        right.grid(True, which="both", alpha=0.3)
     return fig, slopes
 
 

@@ -15,17 +15,19 @@ from memorize.bounds.compare import compare, lower_bounds
 from memorize.bounds.lower import (
     FIRST_LAYER_THRESHOLD,
     INFORMATION_SLACK,
+    MIN_DEPTH_AT_WIDTH,
     VC_RELU,
     VC_THRESHOLD,
     first_layer_threshold,
     min_bits,
+    min_depth_at_width,
     min_neurons_threshold,
     min_params_relu,
     min_params_threshold,
     vc_relu,
     vc_threshold,
 )
-from memorize.bounds.symbols import B, C, L, N, U, W, c_O, d, delta, evaluate, r
+from memorize.bounds.symbols import B, C, L, N, U, W, c_O, d, delta, evaluate, r, width
 from memorize.bounds.upper import (
     BAUM,
     BUBECK,
@@ -34,6 +36,7 @@ from memorize.bounds.upper import (
     THREE_LAYER,
     VARDI,
     VARDI_DEPTH,
+    YANG,
     ZHANG,
     R_VARDI,
     TheoremBounds,
@@ -41,9 +44,10 @@ from memorize.bounds.upper import (
 )
 
 __all__ = [
-    "B", "BAUM", "BUBECK", "C", "FIRST_LAYER_THRESHOLD", "INFORMATION_SLACK", "L", "N", "R_VARDI",
-    "RAJPUT", "REGISTRY", "THREE_LAYER", "TheoremBounds", "U", "VARDI", "VARDI_DEPTH", "VC_RELU",
-    "VC_THRESHOLD", "W", "ZHANG", "bounds_for", "c_O", "compare", "d", "delta", "evaluate",
-    "first_layer_threshold", "lower_bounds", "min_bits", "min_neurons_threshold",
-    "min_params_relu", "min_params_threshold", "r", "vc_relu", "vc_threshold",
+    "B", "BAUM", "BUBECK", "C", "FIRST_LAYER_THRESHOLD", "INFORMATION_SLACK", "L",
+    "MIN_DEPTH_AT_WIDTH", "N", "R_VARDI", "RAJPUT", "REGISTRY", "THREE_LAYER", "TheoremBounds",
+    "U", "VARDI", "VARDI_DEPTH", "VC_RELU", "VC_THRESHOLD", "W", "YANG", "ZHANG", "bounds_for",
+    "c_O", "compare", "d", "delta", "evaluate", "first_layer_threshold", "lower_bounds",
+    "min_bits", "min_depth_at_width", "min_neurons_threshold", "min_params_relu",
+    "min_params_threshold", "r", "vc_relu", "vc_threshold", "width",
 ]

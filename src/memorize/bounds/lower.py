@@ -17,7 +17,7 @@ import math
 
 import sympy as sp
 
-from memorize.bounds.symbols import B, C, N, U, W, L, d, delta, log2, r
+from memorize.bounds.symbols import B, C, N, U, W, L, d, delta, log2, r, width
 
 E = sp.E
 
@@ -92,6 +92,13 @@ def _smallest(pred, lo: int = 1) -> int:
     return hi
 
 
+# --- width and depth: Yang and Yang 2026 ----------------------------------------------------
+#: Any ReLU network of width W and depth L that memorizes every labeling of N points pairwise
+#: >= delta apart in the ball of radius r has W^2 L^2 = Omega(N / log(1/delta)) (Yang and Yang
+#: 2026, arXiv 2603.09589; read in the abstract, constant unknown, written as 1): the depth
+#: at a given width. Beside it, the VC bound at width W gives another (min_params_relu).
+MIN_DEPTH_AT_WIDTH = sp.sqrt(N / sp.Max(1, log2(r / delta))) / width
+
 _vc_relu = sp.lambdify((W, L, U), VC_RELU, "math")
 _vc_thr = sp.lambdify((W, U), VC_THRESHOLD, "math")
 _log2_values = sp.lambdify((B,), LOG2_VALUES, "math")
@@ -119,6 +126,16 @@ def min_params_relu(n: int, depth: int | None = None) -> int:
     if depth is None:
         return _smallest(lambda w: _vc_relu(w, w, w) >= n)
     return _smallest(lambda w: _vc_relu(w, depth, w) >= n)
+
+
+def min_depth_at_width(n: int, w: int, sep: float, rad: float) -> int:
+    """:data:`MIN_DEPTH_AT_WIDTH` at ``N = n``, ``width = w``, ``delta = sep``, ``r = rad``, rounded up.
+
+    >>> min_depth_at_width(10**4, 10, 0.01, 1.0)
+    4
+    """
+    log_sep = max(1.0, math.log2(rad / sep))
+    return max(1, math.ceil(math.sqrt(n / log_sep) / w))
 
 
 def min_params_threshold(n: int) -> int:

@@ -2,7 +2,7 @@
 
 Data: ``N`` points in ``R^d`` with labels in ``[C]``, norms ``<= r`` and pairwise
 distances ``>= delta``. Architecture: ``W`` parameters, ``L`` affine layers,
-``U`` computation units, ``B`` bits per parameter.
+``U`` computation units, ``B`` bits per parameter, ``width`` the largest layer.
 
 Hidden constants. An ``O(f)`` statement is written ``c_O * f``; an
 ``O~(f)`` statement as ``c_O * f * log2(N)**k`` with the power ``k`` given
@@ -19,6 +19,7 @@ from memorize.errors import MemorizeError
 
 N, d, C, r, delta, L = sp.symbols("N d C r delta L", positive=True)
 W, U, B = sp.symbols("W U B", positive=True)
+width = sp.Symbol("width", positive=True)
 
 #: The constant hidden in an O(.) statement; 1 unless a value is given to :func:`evaluate`.
 c_O = sp.Symbol("c_O", positive=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from memorize.bounds.symbols import C, N, c_O, d, delta, log2, r, L
+from memorize.bounds.symbols import C, N, c_O, d, delta, log2, r, L, width
 
 # Common abbreviations.
 groups = sp.ceiling(N / d)  # ceil(N/d) groups of d points (Baum; Bubeck et al.)
@@ -121,10 +121,12 @@ VARDI = TheoremBounds(
     # Width 12: the first layer has at most 12 (d + 1) parameters, every later one 12 * 13.
     layered={"width": 12, "depth": _depth_vardi,
              "max_bits": c_O * (log2(d) + sp.sqrt(N / log2(N)) * _lam),
-             "params": 12 * (d + 1) + 156 * _depth_vardi, "neurons": 12 * _depth_vardi},
+             "params": 12 * (d + 1) + 156 * _depth_vardi, "neurons": 12 * _depth_vardi,
+             "connections": c_O * (d + _depth_core)},
     exact=False,
     notes="depth and bits are O(.) with constant c_O; params = O(d + depth) because the width "
-          "is 12. Logs base 2 (the paper's base is not stated in the text we read).",
+          "is 12 (dense: 12 (d + 1) + 156 depth; connections: c_O (d + depth)). Logs base 2 "
+          "(the paper's base is not stated in the text we read).",
     assumptions=("||x_i|| <= r", "||x_i - x_j|| >= delta", "labels in [C]"),
 )
 
@@ -143,6 +145,23 @@ VARDI_DEPTH = TheoremBounds(
           "exact sizes of the network built are in memorize.constructions.depth_budget "
           "(budget_counts, budget_connections).",
     assumptions=VARDI.assumptions + ("1 <= L <= sqrt(N)",),
+)
+
+# --- Yang and Yang 2026: width and depth ---------------------------------------------------
+#: log(1/delta) of the theorem, for data in the ball of radius r: log2(r / delta), at least 1.
+_log_sep = sp.Max(1, log2(r / delta))
+YANG = TheoremBounds(
+    construction="relu_sublinear",
+    theorem="Yang and Yang 2026, 'Memorization capacity of deep ReLU neural networks "
+            "characterized by width and depth' (arXiv 2603.09589)",
+    statement={"depth": c_O * sp.sqrt(N * _log_sep) / width},
+    layered={"depth": c_O * sp.sqrt(N * _log_sep) / width},
+    exact=False,
+    notes="width W and depth L with W^2 L^2 = O(N log(1/delta)) suffice, written as the depth "
+          "at a given width; the matching lower bound W^2 L^2 = Omega(N / log(1/delta)) is "
+          "memorize.bounds.lower.MIN_DEPTH_AT_WIDTH. Read in the abstract only; the constants "
+          "and the log's base are not known to us.",
+    assumptions=("||x_i|| <= r", "||x_i - x_j|| >= delta", "labels in [C]", "width >= some constant"),
 )
 
 # --- Rajput, Sreenivasan, Papailiopoulos, Karbasi 2021 -------------------------------------
@@ -170,7 +189,7 @@ REGISTRY: dict[str, TheoremBounds] = {
 
 def bounds_for(name: str, options: dict | None = None) -> TheoremBounds:
     """The :class:`TheoremBounds` of construction ``name`` (the depth-L theorem when
-    ``options`` set a ``depth``)."""
+    ``options`` set a ``depth``, the width-depth theorem when they set only a ``width``)."""
     from memorize.errors import ConstructionError
 
     if name not in REGISTRY:
@@ -179,4 +198,6 @@ def bounds_for(name: str, options: dict | None = None) -> TheoremBounds:
         )
     if name == "relu_sublinear" and (options or {}).get("depth"):
         return VARDI_DEPTH
+    if name == "relu_sublinear" and (options or {}).get("width"):
+        return YANG
     return REGISTRY[name]

@@ -651,6 +651,20 @@ def build_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None,
     return Network(d, layers, meta)
 
 
+def shallowest(X, y, width: int, *, seed: int | None = 0, directions: int = 4) -> int:
+    """The least depth of a ``relu_sublinear`` member of width ``<= width`` on ``(X, y)``:
+    ``build(..., width=width, depth=shallowest(X, y, width))`` builds it (the width panel of
+    ``memorize reproduce depth`` and the width-depth benchmark use this).
+
+    Raises ConstructionError for a width below the family's minimum, 5.
+    """
+    _check_limit("width", width, MIN_WIDTH)
+    Xu, yu, _ = deduplicate(X, y)
+    line = integer_line(Xu, np.random.default_rng(seed), directions, gap_bits=2)
+    first = sum(1 for w in line.weights if w) + (line.bias != 0)
+    return least_depth(line.floors, label_bits(num_classes(yu)), first, width)
+
+
 def _infeasible(floors, c, first, d, width, depth) -> str:
     """What to ask for instead of a ``width``/``depth`` pair that no member meets."""
     msg = f"no member of relu_sublinear has width <= {width} and depth <= {depth}"
