@@ -89,7 +89,7 @@ def test_list_and_demo(capsys):
     assert "verified" in out and "FAILED" not in out
     # Part 2: the headline (marked) beats the two-layer network in connections, read off the table.
     part2 = out.split("the constructions that scale")[1].splitlines()
-    rows = {line.split()[1]: int(line.split()[2]) for line in part2
-            if line.startswith(("* ", "  relu"))}
+    rows = {line.lstrip("* ").split()[0]: int(line.lstrip("* ").split()[1]) for line in part2
+            if line.endswith("verified")}
     assert rows["relu_sublinear"] < rows["relu_two_layer"]
     assert any(line.startswith("* relu_sublinear") for line in part2)

@@ -34,7 +34,7 @@ class DataSummary:
     d: int
     num_classes: int
     radius: float
-    separation: float
+    separation: float | None
     distinct_labels: int
 
     def as_dict(self) -> dict:
@@ -142,16 +142,16 @@ def num_classes(y) -> int:
     return int(np.max(y)) + 1
 
 
-def summarize(X, y) -> DataSummary:
-    """Validate and measure a data set; duplicates (same label) count once in ``separation``."""
+def summarize(X, y, measure_separation: bool = True) -> DataSummary:
+    """Validate and measure a data set; duplicates (same label) count once in ``separation``
+    (``None`` without ``measure_separation``: it is the costly measurement)."""
     X, y = validate(X, y)
-    Xu = np.unique(X, axis=0)
     return DataSummary(
         n=int(X.shape[0]),
         d=int(X.shape[1]),
         num_classes=num_classes(y),
         radius=radius(X),
-        separation=separation(Xu),
+        separation=separation(np.unique(X, axis=0)) if measure_separation else None,
         distinct_labels=int(np.unique(y).size),
     )
 

@@ -20,7 +20,9 @@ from fractions import Fraction
 import numpy as np
 
 from memorize import dyadic
-from memorize.constructions.projection import distinct_integer_projection
+from memorize.constructions.projection import (
+    Projection, distinct_integer_projection, exact_projection, random_direction,
+)
 from memorize.errors import ConstructionError
 
 
@@ -50,6 +52,8 @@ def integer_line(X: np.ndarray, rng: np.random.Generator, directions: int = 1,
 
     Of ``directions`` random draws the one with the smallest range ``top``
     (in units of the smallest gap) is kept: fewer bits per stored position.
+    The draws are ranked by their range in float64 (a ranking only) and the
+    exact projection is computed for the best one whose images are distinct.
 
     With ``p_i = <w, X_int_i>`` (``X = X_int / 2^F``, ``w`` a random integer
     direction re-drawn until the ``p_i`` are distinct) and ``g`` the smallest
@@ -59,12 +63,24 @@ def integer_line(X: np.ndarray, rng: np.random.Generator, directions: int = 1,
     shift is the integer ``floor(p_min / 2^h)``, so the smallest ``t`` is in ``[0, 1)``.
     """
     X_int, F = dyadic.to_integers(X)
-    lines = [_scaled_line(X_int, F, rng, gap_bits) for _ in range(max(1, directions))]
-    return min(lines, key=lambda line: line.top)
+    draws = [random_direction(X_int.shape[1], rng) for _ in range(max(1, directions))]
+    Xf = np.asarray(X, dtype=np.float64)
+    for w in sorted(draws, key=lambda w: _float_range(Xf, w)):
+        proj = exact_projection(X_int, F, w)
+        if proj is not None:
+            return _scaled_line(proj, gap_bits)
+    return _scaled_line(distinct_integer_projection(X_int, F, rng), gap_bits)
 
 
-def _scaled_line(X_int, F: int, rng: np.random.Generator, gap_bits: int) -> IntegerLine:
-    proj = distinct_integer_projection(X_int, F, rng)
+def _float_range(Xf: np.ndarray, w: list[int]) -> float:
+    """The range of the projections over their smallest gap, in float64 (``inf`` when a gap
+    vanishes in floats): the ranking of the draws."""
+    p = np.sort(Xf @ np.asarray(w, dtype=np.float64))
+    gap = np.diff(p).min() if len(p) > 1 else 1.0
+    return float((p[-1] - p[0]) / gap) if gap > 0 else float("inf")
+
+
+def _scaled_line(proj: Projection, gap_bits: int) -> IntegerLine:
     h = proj.min_gap.bit_length() - 1 - gap_bits
     p_sorted = proj.t_int[proj.order]
     # t = p / 2^h - floor(p_min / 2^h): an integer bias keeps the first layer's

@@ -47,6 +47,17 @@ def project(X_int: np.ndarray, w: list[int]) -> np.ndarray:
     return t
 
 
+def exact_projection(X_int: np.ndarray, F: int, w: list[int]) -> Projection | None:
+    """The exact projection of ``X = X_int / 2^F`` onto ``w``; ``None`` if two points share
+    an image."""
+    t = project(X_int, w)
+    order = np.argsort(t, kind="stable").astype(np.int64)
+    ts = t[order]
+    gaps = ts[1:] - ts[:-1]
+    min_gap = int(gaps.min()) if len(gaps) else 1
+    return Projection(w, F, t, order, min_gap) if min_gap > 0 else None
+
+
 def distinct_projection(X: np.ndarray, rng: np.random.Generator, *, bits: int = 24,
                         max_tries: int = 64) -> Projection:
     """Project distinct points ``X`` onto a random integer direction with distinct images."""
@@ -59,14 +70,9 @@ def distinct_integer_projection(X_int: np.ndarray, F: int, rng: np.random.Genera
     """:func:`distinct_projection` on inputs already integerized as ``X = X_int / 2^F``
     (so that several draws convert the inputs only once)."""
     for _ in range(max_tries):
-        w = random_direction(X_int.shape[1], rng, bits)
-        t = project(X_int, w)
-        order = np.array(sorted(range(len(t)), key=t.__getitem__), dtype=np.int64)
-        ts = t[order]
-        gaps = ts[1:] - ts[:-1]
-        min_gap = int(min(gaps)) if len(gaps) else 1
-        if min_gap > 0:
-            return Projection(w, F, t, order, min_gap)
+        proj = exact_projection(X_int, F, random_direction(X_int.shape[1], rng, bits))
+        if proj is not None:
+            return proj
     raise ConstructionError(
         f"no random direction out of {max_tries} separated the projections of the points; "
         "are the points distinct?"

@@ -6,11 +6,16 @@ import numpy as np
 
 from memorize.data import summarize
 
+#: Above this many points the separation (a nearest-neighbour search in R^d, minutes at 10^6
+#: points) is not measured for the record: ``meta["data"]["delta"]`` is None, and
+#: :func:`memorize.bounds.compare` asks for it.
+SEPARATION_MAX = 200_000
+
 
 def provenance(name: str, theorem: str, seed, options: dict, X: np.ndarray, y: np.ndarray,
                **extra) -> dict:
     """The ``meta`` dict of a network built by construction ``name`` from ``(X, y)``."""
-    s = summarize(X, y)
+    s = summarize(X, y, measure_separation=len(X) <= SEPARATION_MAX)
     meta = {
         "construction": name,
         "theorem": theorem,
