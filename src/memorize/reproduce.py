@@ -54,6 +54,7 @@ THRESHOLD_CONSTRUCTIONS = ("threshold_sublinear", "threshold_one_hidden")
 # Sweep settings: (quick, full).
 _SIZES = ([32, 64, 128, 256, 512, 1024], [64, 128, 256, 512, 1024, 2048, 4096, 8192])
 _BUDGET_S = (5.0, 600.0)  # per construction and sweep: stop growing the sweep after this
+_DEPTH_BUDGET_S = (25.0, 600.0)  # the depth sweep: budgets up to the default's depth
 _DEPTH_N = (1024, 8192)
 _DEPTHS = ([2 ** k for k in range(1, 13)], [2 ** k for k in range(1, 15)])
 _WIDTHS = (5, 8, 16, 32, 64)
@@ -201,7 +202,7 @@ def _sweep_depth(q, say, cache):
     start = time.perf_counter()
     default_depth = build(name, X, y).depth
     for depth in _DEPTHS[q]:
-        if time.perf_counter() - start > _BUDGET_S[q] or depth > 2 * default_depth:
+        if time.perf_counter() - start > _DEPTH_BUDGET_S[q] or depth > 2 * default_depth:
             break  # past the default's depth a budget builds the default
         try:
             rows.append(_measure(name, X, y, say, "depth", depth, depth=depth))
