@@ -16,7 +16,7 @@ Figures (PNG and PDF under ``out/figures``, the numbers as CSV under ``out/table
   fixed ``N`` for ``relu_sublinear`` with ``depth=L`` (up to the default's
   depth, beyond which a budget buys nothing), with the theorem's
   ``N min(1, lambda/L)`` curve and the depth-``L`` VC bound; right, the least
-  depth of ``relu_sublinear`` at width ``W = 5, 8, 16, 32, 64`` with Yang and
+  depth of ``relu_sublinear`` at width ``W = 4, 8, 16, 32, 64`` with Yang and
   Yang's ``W^2 L^2 ~ N log(1/delta)`` curve and lower bound;
 * ``bits``: largest and total bits vs ``N``, with the 53-bit line of float64
   and the label information ``N log2 C``;
@@ -57,7 +57,7 @@ _BUDGET_S = (5.0, 600.0)  # per construction and sweep: stop growing the sweep a
 _DEPTH_BUDGET_S = (25.0, 600.0)  # the depth sweep: budgets up to the default's depth
 _DEPTH_N = (1024, 8192)
 _DEPTHS = ([2 ** k for k in range(1, 13)], [2 ** k for k in range(1, 15)])
-_WIDTHS = (5, 8, 16, 32, 64)
+_WIDTHS = (4, 8, 16, 32, 64)
 _INV_DELTAS = ([4, 8, 16, 32], [8, 16, 32, 64, 128])
 _THRESHOLD_N = (64, 256)
 _DIM, _CLASSES, _SEP = 4, 2, 1e-3

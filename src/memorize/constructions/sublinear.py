@@ -80,6 +80,7 @@ Departures from the paper, and why:
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from dataclasses import dataclass
 from functools import cached_property
@@ -103,7 +104,7 @@ THEOREM = ("Vardi, Yehudai, Shamir 2022, 'On the Optimal Memorization Power of R
            "Networks' (ICLR), Theorem 3.1; bounded depth: their O~(N/L) result; width: "
            "Yang and Yang 2026, arXiv 2603.09589")
 
-MIN_WIDTH = 5  # the narrowest member: S = B = 1
+MIN_WIDTH = 4  # the narrowest member: S = B = 1, stalled
 MAX_DIRECTIONS = 64
 
 
@@ -118,7 +119,9 @@ def label_bits(C: int) -> int:
 class Member:
     """One member of the family: ``K`` blocks of ``S`` streams of ``n_s`` records,
     ``B`` block boundaries per chooser layer, ``rho`` offset bits, ``c`` label bits,
-    ``lo_bits`` bits of the largest block start, ``first`` connections of layer 1."""
+    ``lo_bits`` bits of the largest block start, ``first`` connections of layer 1;
+    ``stall``: the streams pause (one carry neuron) while their gates fire, one
+    more layer and connection per record for width 4 instead of 5."""
 
     n_s: int
     S: int
@@ -128,6 +131,7 @@ class Member:
     c: int
     lo_bits: int
     first: int
+    stall: bool = False
 
     @property
     def record_bits(self) -> int:
@@ -151,7 +155,7 @@ class Member:
 
     @property
     def readout_layers(self) -> int:
-        return (self.n_s - 1) * self.record_bits + self.c + 2
+        return (self.n_s - 1) * (self.record_bits + self.stall) + self.c + 2
 
     @cached_property
     def depth(self) -> int:
@@ -174,6 +178,8 @@ class Member:
         per_record = 7 + 6 * c + g + 5 * self.rho
         total += first_records + S * ((n_s - 1) * per_record + 6 * c + g)
         total += first_p + (self.readout_layers - 1) + n_s * G * S + 1  # P and its updates
+        # A stalled record: the carry (2) and the first offset fold reading it (3) cost what
+        # the fold beside the gate did (5); only P's carry in the extra layer is added.
         total += 6 * self.q - 2 + 3 + (S == 1)  # read the label off P, output
         return total
 
@@ -193,8 +199,8 @@ class Member:
                     runs.append(([1 + 2 * self.B + S], i - prev - 1))
                 runs.append(([size(i)], 1))
             runs.append(([S + 3], self.lo_bits))
-        lam, c, G = self.record_bits, self.c, self.gate_neurons
-        record = lambda last: [1 + S * ((b <= c) + 2 * (not (last and b == c + 1))  # noqa: E731
+        lam, c, G = self.record_bits + self.stall, self.c, self.gate_neurons
+        record = lambda last: [1 + S * ((b <= c) + (2 - self.stall * (b == c + 1)) * (not last or b <= c)
                                         + G * (b == c + 1)) for b in range(c + 2 if last else lam)]
         if self.n_s > 1:
             runs.append((record(False), self.n_s - 1))
@@ -361,6 +367,8 @@ def _pool(members: _Members, shapes, block_size):
                   [S * v for v in (_grid(top) if fine else _grid(top, 1.06, 64))]):
             m = members.fixed(n, S, B)
             yield m
+            if (S, B) == (1, 1):  # the only shape where stalling narrows the network (to 4)
+                yield dataclasses.replace(m, stall=True)
             if members.N <= EXHAUSTIVE:
                 yield from (members.greedy(n, S, B, r) for r in range(max(1, m.rho - 4), m.rho))
 
@@ -406,7 +414,7 @@ def _width(m: Member) -> int:
     """:attr:`Member.width` without listing every layer: the widest chooser, ``lo`` and
     readout layers (interior chooser layers are all alike)."""
     S, G = m.S, m.gate_neurons
-    readout = 1 + S * (G + 2) if m.n_s >= 2 else 1 + S * max(3, G)
+    readout = 1 + S * (G + 2 - m.stall) if m.n_s >= 2 else 1 + S * max(3, G)
     head = max(_chooser_widths(m) + [S + 3]) if m.K > 1 else 1
     return max(head, readout, 3)
 
@@ -482,7 +490,7 @@ def _read_lo(stack: LayerStack, t: Affine, streams: list, lo_bits: int) -> Affin
 
 def _read_records(stack: LayerStack, position: Affine, streams: list, m: Member) -> None:
     """Stages (d) and (e): fold the records, gate the matching label into ``P``, decode it."""
-    c, lam, S = m.c, m.record_bits, m.S
+    c, lam, S = m.c, m.record_bits + m.stall, m.S
     M = 1 << (m.rho + 2)
     slope = 2 * M << c  # >= every gate height 2M (y + [S = 1])
     p = position
@@ -505,7 +513,10 @@ def _read_records(stack: LayerStack, position: Affine, streams: list, m: Member)
                     gate, contribution = _gate(u, height, slope, f"{stream.prefix}G", S)
                     neurons += gate
                     p = p + contribution
-                if not (last and b == c + 1):
+                if b == c + 1 and m.stall and not last:
+                    neurons.append(stream.rem.neuron(f"{stream.prefix}C"))  # wait for the gate
+                    stream.rem = Affine.of(f"{stream.prefix}C")
+                elif not (last and b == c + 1):
                     neurons += tent_layer(stream)
             stack.add(neurons)
     stack.add([p.neuron("P")])
@@ -568,7 +579,7 @@ def build_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None,
         depth ``<= L`` (at the narrowest width that allows it; for small ``L``
         the shallow members of :mod:`~memorize.constructions.depth_budget`).
     width : int, optional
-        Width budget ``W >= 5``: the fewest connections among members of
+        Width budget ``W >= 4``: the fewest connections among members of
         width ``<= W`` (and depth ``<= depth`` if given).
     block_size : int, optional
         Points per block ``n`` (default: the planner's choice).
@@ -647,7 +658,7 @@ def build_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None,
                       streams=member.S, batch=member.B, blocks=member.K,
                       chosen_block_size=min(N, member.n_s * member.S), records=member.n_s,
                       rho=member.rho, label_bits=c, lo_bits=member.lo_bits,
-                      first_layer_nonzeros=first)
+                      first_layer_nonzeros=first, stall=member.stall)
     return Network(d, layers, meta)
 
 
@@ -656,7 +667,7 @@ def shallowest(X, y, width: int, *, seed: int | None = 0, directions: int = 4) -
     ``build(..., width=width, depth=shallowest(X, y, width))`` builds it (the width panel of
     ``memorize reproduce depth`` and the width-depth benchmark use this).
 
-    Raises ConstructionError for a width below the family's minimum, 5.
+    Raises ConstructionError for a width below the family's minimum, 4.
     """
     _check_limit("width", width, MIN_WIDTH)
     Xu, yu, _ = deduplicate(X, y)
@@ -685,5 +696,5 @@ def expected_counts(net: Network) -> dict:
     if m.get("member") != "streams":
         raise ConstructionError("expected_counts covers the stream members; see depth_budget")
     member = Member(m["records"], m["streams"], m["batch"], m["blocks"], m["rho"],
-                    m["label_bits"], m["lo_bits"], m["first_layer_nonzeros"])
+                    m["label_bits"], m["lo_bits"], m["first_layer_nonzeros"], m["stall"])
     return member.counts(net.input_dim)
