@@ -4,7 +4,7 @@ on a deep narrow big-integer network.
     python benchmarks/bench_foundation.py            # all, default sizes
     python benchmarks/bench_foundation.py --only verifier --points 10000 --depth 2000 --bits 30000
 
-The synthetic network mimics a sqrt(N) memorizer (see shared/exact_eval_bench.md): width 12;
+The synthetic network mimics the first sqrt(N) memorizer design (docs/verifier.md): width 12;
 a selection stage (two layers per group) adds a random ``bits``-bit word per group to a big
 register; the rest of the layers peel the word's top bits one per layer with
 ``r' = r - T (relu(r - T + 1) - relu(r - T))`` and accumulate them into a small register.

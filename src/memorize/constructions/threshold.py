@@ -9,7 +9,7 @@ binary or integer weights. The exact constants, log exponents and
 probabilities of the theorem are not known to us.
 
 Architecture (the paper's Figure 1; the mechanism of each stage and every
-formula below are our reference design, ``shared/papers/threshold.md`` §3):
+formula below are our reference design, see ``docs/theorems/rajput2021.md``):
 
 1. **Layer 1**: ``m`` seeded Gaussian hyperplanes ``H(<w_t, x> + b_t)`` give
    every point a distinct binary code. A pair at distance ``>= delta`` is
