@@ -26,7 +26,9 @@ How it stays exact and fast (the design measured in ``shared/exact_eval_bench.md
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from fractions import Fraction
@@ -512,9 +514,25 @@ def _eval_layer(layer: Layer, rows: list[_Row], scales: list[int], n: int, margi
         ):
             out.append(terms[0][0])  # pass-through neuron: alias, keep its codes
             continue
-        z = _combine(terms, b, n)
-        out.append(_activate(z, layer.activation, new_scales[r], margin))
+        z = _activate(_combine(terms, b, n), layer.activation, new_scales[r], margin)
+        if layer.activation != "step":
+            z, new_scales[r] = _reduce(z, new_scales[r])
+        out.append(z)
     return out, ([1] * layer.out_dim if layer.activation == "step" else new_scales)
+
+
+def _reduce(row: _Row, scale: int) -> tuple[_Row, int]:
+    """A per-point row of big integers and its scale, divided by their common power of two.
+
+    A small value computed through fine-scaled neurons (a position compared with
+    a stream of many bits) arrives multiplied by the fine scale; dividing it out
+    lets the rows that read it run in int64 again.
+    """
+    if row.codes is not None or row.vals.dtype != object or scale & 1:
+        return row, scale
+    common = functools.reduce(operator.or_, row.vals.tolist(), scale)
+    k = (common & -common).bit_length() - 1
+    return (_demote(_Row(row.vals >> k)), scale >> k) if k > 0 else (row, scale)
 
 
 def _eval_chunk(net: Network, X: np.ndarray, F: int, margin: _Margin):
@@ -568,17 +586,19 @@ def evaluate(net: Network, X, *, chunk_size: int | None = None, progress=None) -
     size = chunk_size or _chunk_size(net, n)
     F = dyadic.scale_bits(X)
     margin = _Margin()
-    parts: list[list[np.ndarray]] = []
-    scales: list[int] = []
+    parts: list[tuple[list[np.ndarray], list[int]]] = []
     for start in range(0, n, size):
-        outs, scales = _eval_chunk(net, X[start:start + size], F, margin)
-        parts.append(outs)
+        parts.append(_eval_chunk(net, X[start:start + size], F, margin))
         if progress is not None:
             progress(min(start + size, n), n)
-    outputs = []
+    outputs, scales = [], []
     for k in range(net.output_dim):
-        pieces = [ps[k] for ps in parts]
+        # _reduce may leave a chunk's output at a smaller scale: bring all to the largest.
+        scale = math.lcm(*(sc[k] for _, sc in parts))
+        pieces = [outs[k] if sc[k] == scale else outs[k].astype(object) * (scale // sc[k])
+                  for outs, sc in parts]
         if any(p.dtype == object for p in pieces):
             pieces = [p.astype(object) for p in pieces]
         outputs.append(np.concatenate(pieces))
+        scales.append(scale)
     return Evaluation(outputs, scales, margin.value)
