@@ -515,8 +515,8 @@ def _eval_layer(layer: Layer, rows: list[_Row], scales: list[int], n: int, margi
             out.append(terms[0][0])  # pass-through neuron: alias, keep its codes
             continue
         z = _activate(_combine(terms, b, n), layer.activation, new_scales[r], margin)
-        if layer.activation != "step":
-            z, new_scales[r] = _reduce(z, new_scales[r])
+        if layer.activation != "step" and new_scales[r] > min((scales[c] for c in cols[lo:hi]), default=1):
+            z, new_scales[r] = _reduce(z, new_scales[r])  # a fine input raised the scale
         out.append(z)
     return out, ([1] * layer.out_dim if layer.activation == "step" else new_scales)
 
