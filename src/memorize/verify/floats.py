@@ -22,7 +22,9 @@ def to_float(value, dtype=np.float64):
     try:
         return dtype(float(value))
     except OverflowError:
-        return dtype(math.copysign(math.inf, value))
+        # ``value`` is an int or Fraction beyond float range: only its sign is needed,
+        # and copysign would convert it to float (and overflow) again.
+        return dtype(-math.inf if value < 0 else math.inf)
 
 
 def _float_layer(layer: Layer, dtype):
