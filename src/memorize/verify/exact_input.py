@@ -17,6 +17,7 @@ import numpy as np
 from memorize.data import points
 from memorize.errors import ArgumentError, DataError, NetworkError
 from memorize.network import Layer, Network, as_rational
+from memorize.rationals import exact_array
 
 
 def check_network(net) -> Network:
@@ -88,7 +89,7 @@ def prepare(net, X, *, chunk_size=None, progress=None) -> tuple[Network, np.ndar
     >>> net = Network(1, (Layer.from_dense([[3]], [0], "identity"),))
     >>> net2, X2 = prepare(net, np.array([[Fraction(1, 3)]], dtype=object))
     >>> X2.tolist(), net2.layers[0].values
-    ([[1]], (1,))
+    ([[1.0]], (1,))
     """
     check_network(net)
     check_progress(progress)
@@ -99,4 +100,4 @@ def prepare(net, X, *, chunk_size=None, progress=None) -> tuple[Network, np.ndar
     D = _odd_denominator(X)
     if D == 1:
         return net, X
-    return _divide_first_layer(net, D), X * D
+    return _divide_first_layer(net, D), exact_array(X * D)
