@@ -1,7 +1,12 @@
 """The ``memorize`` command: build, verify, list, demo, reproduce.
 
-Exit status: 0 success (for ``verify``: every point memorized exactly),
-1 ``verify`` found a point that is not memorized, 2 bad input (one line on stderr).
+Exit status, one meaning each:
+
+* 0 success (for ``verify``: every point memorized exactly);
+* 1 ``verify`` (or ``reproduce``) found a point that is not memorized;
+* 2 bad input: a malformed file, data or option (one line on stderr);
+* 3 an internal error, which is a bug (one line naming the exception;
+  the traceback only with ``--debug``).
 """
 
 from __future__ import annotations
@@ -9,8 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
 import time
+import traceback
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +24,11 @@ import numpy as np
 from memorize import data as data_mod
 from memorize import formats
 from memorize.constructions import available, build, get
-from memorize.errors import DataError, MemorizeError
+from memorize.datafile import MAX_DATA_BYTES, load_data
+from memorize.errors import MemorizeError
+from memorize.files import check_writable
 from memorize.progress import Progress
+from memorize.seeds import MAX_SEED
 from memorize.verify import verify
 
 DEMO = {"n": 400, "d": 5, "classes": 4, "delta": 0.05}
@@ -31,21 +40,26 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def load_data(path) -> tuple[np.ndarray, np.ndarray]:
-    """``X`` and ``y`` from an ``.npz`` file holding arrays named ``X`` and ``y``."""
+def _seed(text: str) -> int:
+    """An argparse type: a seed is an integer in ``[0, 2^128)``."""
     try:
-        with np.load(path, allow_pickle=False) as f:
-            missing = [k for k in ("X", "y") if k not in f.files]
-            if missing:
-                raise DataError(
-                    f"{path}: missing array(s) {', '.join(missing)}; save with np.savez(path, X=X, y=y)"
-                )
-            X, y = f["X"], f["y"]
-    except FileNotFoundError:
-        raise DataError(f"data file {path} not found") from None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path} is not a readable .npz file ({exc}); save with np.savez(path, X=X, y=y)") from None
-    return data_mod.validate(X, y)
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be an integer, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"seed must be in [0, 2^128), got {value}")
+    return value
+
+
+def _size(text: str) -> int:
+    """An argparse type: a byte count >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of bytes, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of bytes, got {value}")
+    return value
 
 
 def _parse_sets(name: str, items: list[str]) -> dict:
@@ -66,7 +80,8 @@ def _counts_line(net) -> str:
 
 
 def cmd_build(args) -> int:
-    X, y = load_data(args.data)
+    check_writable(args.out, "output file", MemorizeError)
+    X, y = load_data(args.data, max_bytes=args.max_bytes)
     options = _parse_sets(args.name, args.set or [])
     start = time.perf_counter()
     net = build(args.name, X, y, seed=args.seed, **options)
@@ -78,14 +93,14 @@ def cmd_build(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    net = formats.load(args.network)
-    X, y = load_data(args.data)
+    net = formats.load(args.network, max_bytes=args.max_bytes)
+    X, y = load_data(args.data, max_bytes=args.max_bytes)
     progress = None if args.quiet or args.json else Progress("verifying", stream=sys.stderr)
     report = verify(net, X, y, float64=not args.no_float, progress=progress)
     if progress:
         progress.close()
     if args.json:
-        print(json.dumps(report.to_dict(), default=str))
+        print(json.dumps(formats.jsonable(report.to_dict()), allow_nan=False))
     else:
         print(report.summary())
     return 0 if report.ok else 1
@@ -126,6 +141,7 @@ def cmd_demo(args) -> int:
 def cmd_reproduce(args) -> int:
     from memorize.reproduce import reproduce
 
+    _check_folder(args.out)
     say = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     start = time.perf_counter()
     result = reproduce(args.figures or None, out=args.out, quick=args.quick, progress=say)
@@ -142,21 +158,35 @@ def cmd_reproduce(args) -> int:
     return 0 if not bad else 1
 
 
+def _check_folder(path: str) -> None:
+    """``reproduce --out``: an existing folder, or a new one whose parent folder exists."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise MemorizeError(f"--out {path!r} exists and is not a folder; give a folder name")
+    if not out.exists() and not out.parent.is_dir():
+        raise MemorizeError(f"--out {path!r}: folder {str(out.parent)!r} does not exist")
+
+
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="memorize", description="Build, count and exactly verify memorizing networks.")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--quiet", action="store_true", help="no progress or summary output")
+    common.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
+    limits = argparse.ArgumentParser(add_help=False)
+    limits.add_argument("--max-bytes", type=_size, default=MAX_DATA_BYTES,
+                        help="largest file (and decompressed data array) read, in bytes "
+                             f"(default {MAX_DATA_BYTES})")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    b = sub.add_parser("build", parents=[common], help="build a construction on a data set and save the network")
+    b = sub.add_parser("build", parents=[common, limits], help="build a construction on a data set and save the network")
     b.add_argument("name", help="construction name (see `memorize list`)")
     b.add_argument("--data", required=True, help=".npz file with arrays X (N x d floats) and y (N int labels)")
     b.add_argument("--out", required=True, help="output network file (memorize-network JSON)")
-    b.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    b.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default 0)")
     b.add_argument("--set", action="append", metavar="KEY=VALUE", help="construction option, repeatable")
     b.set_defaults(func=cmd_build)
 
-    v = sub.add_parser("verify", parents=[common], help="check exactly that a network memorizes a data set")
+    v = sub.add_parser("verify", parents=[common, limits], help="check exactly that a network memorizes a data set")
     v.add_argument("network", help="network file (memorize-network JSON)")
     v.add_argument("--data", required=True, help=".npz file with arrays X and y")
     v.add_argument("--json", action="store_true", help="print the report as one JSON object")
@@ -171,7 +201,7 @@ def make_parser() -> argparse.ArgumentParser:
     d.add_argument("--d", type=int, default=DEMO["d"], help=f"dimension (default {DEMO['d']})")
     d.add_argument("--classes", type=int, default=DEMO["classes"], help=f"classes (default {DEMO['classes']})")
     d.add_argument("--delta", type=float, default=DEMO["delta"], help=f"separation (default {DEMO['delta']})")
-    d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    d.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default 0)")
     d.set_defaults(func=cmd_demo)
 
     from memorize.reproduce import FIGURES
@@ -199,11 +229,21 @@ def main(argv=None) -> int:
             warnings.showwarning = _one_line_warning
             return args.func(args)
     except MemorizeError as exc:
-        sys.stderr.write(f"memorize: error: {exc}\n")
+        sys.stderr.write(f"memorize: error: {_one_line(exc)}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("memorize: interrupted\n")
         return 130
+    except Exception as exc:  # anything else is a bug: say so, distinct from a verdict or bad input
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        sys.stderr.write(f"memorize: internal error (a bug; please report it, rerun with --debug for "
+                         f"the traceback): {type(exc).__name__}: {_one_line(exc)}\n")
+        return 3
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:2000]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -43,6 +43,8 @@ def checked_path(path, what: str, error) -> Path:
     path = Path(path)
     try:
         mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise error(f"cannot read {what} {str(path)!r}: not found") from None
     except OSError as exc:
         raise error(f"cannot read {what} {str(path)!r}: {exc.strerror}") from None
     if not stat.S_ISREG(mode):

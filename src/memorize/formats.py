@@ -103,14 +103,23 @@ def _coprime_fraction(p: int, q: int) -> Fraction:
     return make(p, q) if make is not None else Fraction(p, q, _normalize=False)
 
 
-def _jsonable(obj, depth: int = 0):
-    """``obj`` as JSON values: numpy scalars as numbers, Fractions as ``NUM``, non-finite floats as strings."""
+def jsonable(obj, depth: int = 0):
+    """``obj`` as JSON values: numpy scalars as numbers, Fractions as ``NUM``, non-finite floats as strings.
+
+    Raises :class:`NetworkError` for values JSON cannot hold (a set, say) and
+    for nesting deeper than :data:`MAX_META_DEPTH`.
+
+    Examples
+    --------
+    >>> jsonable({"r": float("inf"), "q": Fraction(1, 3), "n": np.int64(2)})
+    {'r': 'inf', 'q': '0x1/0x3', 'n': 2}
+    """
     if depth > MAX_META_DEPTH:
         raise NetworkError(f"meta is nested deeper than {MAX_META_DEPTH} levels")
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v, depth + 1) for k, v in obj.items()}
+        return {str(k): jsonable(v, depth + 1) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v, depth + 1) for v in obj]
+        return [jsonable(v, depth + 1) for v in obj]
     if isinstance(obj, (np.integer,)):
         return int(obj)
     if isinstance(obj, (np.floating,)):
@@ -139,7 +148,7 @@ def to_dict(net: Network) -> dict:
             "bias": [encode_number(b) for b in layer.bias],
         })
     return {"format": FORMAT, "version": VERSION, "input_dim": net.input_dim,
-            "layers": layers, "meta": _jsonable(net.meta)}
+            "layers": layers, "meta": jsonable(net.meta)}
 
 
 def _int_field(obj: dict, key: str, where: str, lo: int = 1, hi: int = MAX_DIM) -> int:
