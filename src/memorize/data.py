@@ -31,7 +31,6 @@ from memorize.rationals import exact_array, is_float64, to_float
 from memorize.seeds import check_seed
 
 MAX_LABEL = 1 << 62  # labels are int64 (and exact as float64, so float labels compare exactly)
-BUILD_EXPONENT = 500  # constructions square and sum coordinates in float64: |x| < 2^500 keeps that finite
 
 
 @dataclass(frozen=True)
@@ -177,10 +176,9 @@ def deduplicate(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Returns ``(X_unique, y_unique, index)`` with ``X[i] == X_unique[index[i]]``.
     Constructions compute their geometry in float64, so they take points whose
-    coordinates are exactly float64 values of magnitude below ``2^BUILD_EXPONENT``;
-    other points (int64 beyond ``2^53``, long doubles with more digits,
-    ``Fraction(1, 3)``, coordinates near the float64 limit) are a
-    :class:`DataError` here. :func:`memorize.verify.verify` takes them all exactly.
+    coordinates are exactly float64 values; other points (int64 beyond ``2^53``,
+    long doubles with more digits, ``Fraction(1, 3)``) are a :class:`DataError`
+    here. :func:`memorize.verify.verify` takes them all exactly.
 
     Examples
     --------
@@ -196,15 +194,30 @@ def deduplicate(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             "float64, so shift or rescale the data to float64 values (memorize.verify checks any "
             "rational exactly)"
         )
-    big = np.abs(X) >= 2.0 ** BUILD_EXPONENT
+    Xu, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
+    return Xu, y[first], inverse.reshape(-1)
+
+
+def check_magnitude(X: np.ndarray, bits: int, construction: str) -> None:
+    """A :class:`DataError` unless every coordinate of the float64 array ``X`` is below ``2^bits``.
+
+    For constructions whose float64 filters multiply coordinates by weights and
+    sum them, which overflows near the float64 limit (``2^1024``).
+
+    Examples
+    --------
+    >>> check_magnitude(np.array([[1e300]]), 900, "demo")
+    Traceback (most recent call last):
+    ...
+    memorize.errors.DataError: X[0, 0] = 1e+300 is too large for demo, whose float64 geometry needs coordinates below 2^900 in magnitude; rescale the data
+    """
+    big = np.abs(X) >= 2.0 ** bits
     if big.any():
         i, j = np.argwhere(big)[0]
         raise DataError(
-            f"X[{i}, {j}] = {X[i, j]!r} is too large for the constructions' float64 geometry "
-            f"(coordinates must be below 2^{BUILD_EXPONENT} in magnitude); rescale the data"
+            f"X[{i}, {j}] = {X[i, j]!r} is too large for {construction}, whose float64 geometry needs "
+            f"coordinates below 2^{bits} in magnitude; rescale the data"
         )
-    Xu, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
-    return Xu, y[first], inverse.reshape(-1)
 
 
 def radius(X) -> float:
