@@ -63,6 +63,9 @@ def read_bounded(path, max_bytes: int, what: str, error) -> bytes:
     ValueError: data file '/dev/zero' is a device, not a regular file
     """
     path = checked_path(path, what, error)
+    size = path.stat().st_size
+    if size > max_bytes:  # refused unread (a sparse file of gigabytes costs nothing here)
+        raise error(f"{what} {str(path)!r} is {size} bytes, above the limit of {max_bytes} bytes")
     try:
         with open(path, "rb") as fh:
             data = fh.read(max_bytes + 1)
