@@ -215,7 +215,7 @@ def check_magnitude(X: np.ndarray, bits: int, construction: str) -> None:
     if big.any():
         i, j = np.argwhere(big)[0]
         raise DataError(
-            f"X[{i}, {j}] = {X[i, j]!r} is too large for {construction}, whose float64 geometry needs "
+            f"X[{i}, {j}] = {float(X[i, j])!r} is too large for {construction}, whose float64 geometry needs "
             f"coordinates below 2^{bits} in magnitude; rescale the data"
         )
 
