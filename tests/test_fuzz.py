@@ -1,6 +1,7 @@
 """Fuzzing (issue 13): whatever bytes, JSON structure or arrays come in, the outcome is a
 result or a MemorizeError, never another exception; and validate never changes a point."""
 
+import io
 import json
 from decimal import Decimal
 from fractions import Fraction
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from memorize import Layer, MemorizeError, Network, data, formats
+from memorize.datafile import load_data
 from memorize.verify import verify
 
 NET = Network(2, (
@@ -85,6 +87,29 @@ def test_mutated_structure_loads_or_raises_format_errors(draw):
         elif isinstance(container, list):
             container.append(container[key])
     check_loaded(outcome_is_result_or_memorize_error(lambda: formats.from_dict(doc)))
+
+
+def npz_bytes(compressed: bool) -> bytes:
+    buf = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(
+        buf, X=np.array([[0.5, -2.0], [3.0, 1.0]]), y=np.array([0, 1]))
+    return buf.getvalue()
+
+
+NPZ = {False: npz_bytes(False), True: npz_bytes(True)}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.booleans(), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=4))
+def test_mutated_data_files_load_or_raise_data_errors(tmp_path, compressed, edits):
+    raw = bytearray(NPZ[compressed])
+    for pos, byte in edits:
+        raw[pos % len(raw)] = byte
+    path = tmp_path / "fuzz.npz"
+    path.write_bytes(bytes(raw))
+    result = outcome_is_result_or_memorize_error(lambda: load_data(path))
+    if result is not None:
+        assert result[0].shape[0] == len(result[1])
 
 
 # -- arrays to data.validate -------------------------------------------------------------

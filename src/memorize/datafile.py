@@ -9,6 +9,7 @@ data is; object arrays (pickles) are refused. Only a regular file is opened.
 from __future__ import annotations
 
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -18,6 +19,10 @@ from memorize.files import checked_path
 
 MAX_DATA_BYTES = 1 << 30  # default limit on the file and on each array once decompressed
 _HINT = "save the data with np.savez(path, X=X, y=y)"
+# What zipfile raises on damaged archives (RuntimeError: an encrypted member;
+# NotImplementedError: an unknown zip version or compression method).
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError,
+               RuntimeError)
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, path, max_bytes: int) -> np.ndarray:
@@ -78,7 +83,7 @@ def load_data(path, *, max_bytes: int = MAX_DATA_BYTES) -> tuple[np.ndarray, np.
         raise DataError(f"{path} is a single .npy array; the data file must be an .npz archive: {_HINT}")
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except _ZIP_ERRORS as exc:
         raise DataError(f"{path} is not an .npz archive ({exc}); {_HINT}") from None
     with archive:
         names = set(archive.namelist())
@@ -89,7 +94,7 @@ def load_data(path, *, max_bytes: int = MAX_DATA_BYTES) -> tuple[np.ndarray, np.
             X, y = (_read_member(archive, f"{k}.npy", path, max_bytes) for k in ("X", "y"))
         except DataError:
             raise
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        except _ZIP_ERRORS as exc:
             raise DataError(f"{path} is a damaged .npz archive ({exc}); {_HINT}") from None
     return validate(X, y)
 
