@@ -296,3 +296,10 @@ def test_sublinear_directions_has_an_upper_bound():
     X, y = data.random_separated(10, 2, 0.1, seed=0)
     with pytest.raises(Exception, match="directions"):
         build("relu_sublinear", X, y, directions=1_000_000)
+
+
+@pytest.mark.parametrize("argv", [["demo", "--n", "1000000000"], ["demo", "--d", "0"], ["demo", "--delta", "nan"]])
+def test_demo_sizes_are_bounded(capsys, argv):
+    code, _, err = run(argv, capsys)
+    assert code == 2
+    one_line(err)

@@ -32,6 +32,7 @@ from memorize.seeds import MAX_SEED
 from memorize.verify import verify
 
 DEMO = {"n": 400, "d": 5, "classes": 4, "delta": 0.05}
+DEMO_MAX = {"n": 100_000, "d": 1000, "classes": 1 << 20}  # a demo, not a benchmark: bounded work
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,15 +52,22 @@ def _seed(text: str) -> int:
     return value
 
 
-def _size(text: str) -> int:
-    """An argparse type: a byte count >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of bytes, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of bytes, got {value}")
-    return value
+def _int_in(lo: int, hi: int):
+    """An argparse type: an integer in ``[lo, hi]``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"expected an integer in [{lo}, {hi}], got {value}")
+        return value
+
+    return parse
+
+
+_size = _int_in(1, 1 << 62)
 
 
 def _parse_sets(name: str, items: list[str]) -> dict:
@@ -197,9 +205,12 @@ def make_parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=cmd_list)
 
     d = sub.add_parser("demo", parents=[common], help="build every construction on a random data set and verify it")
-    d.add_argument("--n", type=int, default=DEMO["n"], help=f"points (default {DEMO['n']})")
-    d.add_argument("--d", type=int, default=DEMO["d"], help=f"dimension (default {DEMO['d']})")
-    d.add_argument("--classes", type=int, default=DEMO["classes"], help=f"classes (default {DEMO['classes']})")
+    d.add_argument("--n", type=_int_in(1, DEMO_MAX["n"]), default=DEMO["n"],
+                   help=f"points (default {DEMO['n']}, at most {DEMO_MAX['n']})")
+    d.add_argument("--d", type=_int_in(1, DEMO_MAX["d"]), default=DEMO["d"],
+                   help=f"dimension (default {DEMO['d']}, at most {DEMO_MAX['d']})")
+    d.add_argument("--classes", type=_int_in(1, DEMO_MAX["classes"]), default=DEMO["classes"],
+                   help=f"classes (default {DEMO['classes']}, at most {DEMO_MAX['classes']})")
     d.add_argument("--delta", type=float, default=DEMO["delta"], help=f"separation (default {DEMO['delta']})")
     d.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default 0)")
     d.set_defaults(func=cmd_demo)
