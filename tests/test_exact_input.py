@@ -49,6 +49,9 @@ def test_exact_array_keeps_values_and_dtypes():
     assert exact_array(np.array([-0.0]))[0] == 0.0 and not np.signbit(exact_array(np.array([-0.0]))[0])
     mixed = exact_array(np.array([Fraction(1, 3), 0.5, 7], dtype=object))
     assert mixed.tolist() == [Fraction(1, 3), Fraction(1, 2), 7]
+    # a list mixing big ints and floats: numpy alone would make it float64 and round
+    assert exact_array([[2**53 + 1, 0.5]])[0, 0] == 2**53 + 1
+    assert exact_array([[0.5, 1.0]]).dtype == np.float64
 
 
 @pytest.mark.parametrize("X, dtype", [

@@ -93,12 +93,19 @@ def exact_array(X, name: str = "X") -> np.ndarray:
     dtype('float64')
     >>> exact_array([Fraction(1, 3)])[0]
     Fraction(1, 3)
+    >>> exact_array([2**53 + 1, 0.5])[0]
+    9007199254740993
     """
     if not isinstance(X, np.ndarray):
         try:
-            X = np.asarray(X)
-        except (TypeError, ValueError) as exc:
+            A = np.asarray(X)
+            if A.dtype.kind == "f" and A.dtype.itemsize <= 8:
+                # numpy rounds Python ints beside floats (2^53 + 1 and 0.5 give float64):
+                # read the elements themselves
+                A = np.array(X, dtype=object)
+        except (TypeError, ValueError, OverflowError) as exc:
             raise DataError(f"{name} must be an array of numbers: {exc}") from None
+        X = A
     kind = X.dtype.kind
     if kind == "b":
         return X.astype(np.float64)
