@@ -18,7 +18,6 @@ from fractions import Fraction
 import numpy as np
 
 from memorize.data import validate
-from memorize.rationals import to_float
 from memorize.errors import DataError
 from memorize.network import Network
 from memorize.verify.exact import Evaluation, evaluate
@@ -89,7 +88,7 @@ def verify(net: Network, X, y, *, float64: bool = True, max_failures: int = 20,
     ]
     f_agree = f_failed = None
     if float64:
-        fo = evaluate_float(net, to_float(X))[:, 0]
+        fo = evaluate_float(net, X)[:, 0]
         f_failed = int(np.count_nonzero(fo != y))
         f_agree = f_failed == 0
     counts = net.counts()
