@@ -89,7 +89,7 @@ def _counts_line(net) -> str:
 
 def cmd_build(args) -> int:
     check_writable(args.out, "output file", MemorizeError)
-    X, y = load_data(args.data, max_bytes=args.max_bytes)
+    X, y = load_data(args.data, max_bytes=args.max_bytes or MAX_DATA_BYTES)
     options = _parse_sets(args.name, args.set or [])
     start = time.perf_counter()
     net = build(args.name, X, y, seed=args.seed, **options)
@@ -101,8 +101,8 @@ def cmd_build(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    net = formats.load(args.network, max_bytes=args.max_bytes)
-    X, y = load_data(args.data, max_bytes=args.max_bytes)
+    net = formats.load(args.network, max_bytes=args.max_bytes or formats.MAX_FILE_BYTES)
+    X, y = load_data(args.data, max_bytes=args.max_bytes or MAX_DATA_BYTES)
     progress = None if args.quiet or args.json else Progress("verifying", stream=sys.stderr)
     report = verify(net, X, y, float64=not args.no_float, progress=progress)
     if progress:
@@ -181,9 +181,9 @@ def make_parser() -> argparse.ArgumentParser:
     common.add_argument("--quiet", action="store_true", help="no progress or summary output")
     common.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
     limits = argparse.ArgumentParser(add_help=False)
-    limits.add_argument("--max-bytes", type=_size, default=MAX_DATA_BYTES,
-                        help="largest file (and decompressed data array) read, in bytes "
-                             f"(default {MAX_DATA_BYTES})")
+    limits.add_argument("--max-bytes", type=_size, default=None,
+                        help="largest file (and decompressed data array) read, in bytes (default "
+                             f"{formats.MAX_FILE_BYTES} for networks, {MAX_DATA_BYTES} for data)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     b = sub.add_parser("build", parents=[common, limits], help="build a construction on a data set and save the network")

@@ -32,7 +32,7 @@ from memorize.network import ACTIVATIONS, Layer, Network
 FORMAT = "memorize-network"
 VERSION = 1
 
-MAX_FILE_BYTES = 1 << 30  # default read limit; load(path, max_bytes=...) sets another
+MAX_FILE_BYTES = 1 << 28  # default read limit (parsed JSON takes ~15x the bytes); load(..., max_bytes=...)
 MAX_NUMBER_HEX_DIGITS = 1 << 22  # 16 Mbit per numerator or denominator
 MAX_DIM = 1 << 24  # units of one layer, and the input dimension
 MAX_LAYERS = 1 << 16
