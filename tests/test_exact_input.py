@@ -84,6 +84,13 @@ def test_distinct_big_integers_stay_distinct():
     # constructions compute in float64 and say so instead of merging the points
     with pytest.raises(DataError, match="not exactly a float64"):
         build("relu_two_layer", X, [0, 1])
+    with pytest.raises(DataError, match="not exactly a float64"):
+        build("relu_bubeck", np.array([[Fraction(1, 3)], [1]], dtype=object), [0, 1])
+
+
+def test_long_double_weights_are_exact():
+    w = np.longdouble(1) + np.longdouble(2) ** -60
+    assert Layer.from_dense([[w]], [0]).values[0] == Fraction(2**60 + 1, 2**60)
 
 
 def test_to_integers_is_exact_and_refuses_non_dyadic():

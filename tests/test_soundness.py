@@ -1,6 +1,7 @@
 """Soundness (issue 13): on minimally tampered networks of every construction, the exact
 verifier agrees point by point with the naive Fraction reference (tests/reference.py)."""
 
+import dataclasses
 from fractions import Fraction
 
 import numpy as np
@@ -57,7 +58,6 @@ def test_tampering_can_break_memorization():
     X, y = data.random_separated(10, 2, 0.2, num_classes=3, seed=5)
     net = build("relu_two_layer", X, y)
     last = net.layers[-1]
-    moved = Layer(last.in_dim, last.out_dim, last.activation, last.rows, last.cols, last.values,
-                  tuple(b + 1 for b in last.bias))
+    moved = dataclasses.replace(last, bias=tuple(b + 1 for b in last.bias))
     report = verify(Network(net.input_dim, net.layers[:-1] + (moved,)), X, y)
     assert report.n_failed == len(X)

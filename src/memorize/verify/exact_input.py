@@ -9,6 +9,7 @@ for every point, the same pre-activations exactly, with ``D x`` dyadic.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from fractions import Fraction
 
@@ -63,7 +64,7 @@ def _odd_denominator(X: np.ndarray) -> int:
 def _divide_first_layer(net: Network, D: int) -> Network:
     first = net.layers[0]
     values = tuple(as_rational(Fraction(v) / D) for v in first.values)
-    layer = Layer(first.in_dim, first.out_dim, first.activation, first.rows, first.cols, values, first.bias)
+    layer = dataclasses.replace(first, values=values)
     return Network(net.input_dim, (layer,) + tuple(net.layers[1:]), net.meta)
 
 
