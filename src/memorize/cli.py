@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import traceback
@@ -245,6 +246,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("memorize: interrupted\n")
         return 130
+    except BrokenPipeError:  # the reader went away (``memorize list | head -1``): not a bug
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 141
     except Exception as exc:  # anything else is a bug: say so, distinct from a verdict or bad input
         if getattr(args, "debug", False):
             traceback.print_exc()
