@@ -154,8 +154,7 @@ def _unique_rows(X: np.ndarray):
         return first, inverse.reshape(-1)
     index: dict = {}
     inverse = np.array([index.setdefault(tuple(row), len(index)) for row in X.tolist()], dtype=np.intp)
-    first = np.empty(len(index), dtype=np.intp)
-    first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)
+    _, first = np.unique(inverse, return_index=True)  # codes are numbered in order of first sight
     return first, inverse
 
 
