@@ -223,3 +223,10 @@ def test_memorize_errors_share_one_base():
         assert issubclass(cls, MemorizeError)
     with pytest.raises(MemorizeError):
         formats.load(None)
+
+
+def test_equal_exact_points_with_different_labels_conflict():
+    X = np.array([[Fraction(1, 3)], [2**60 + 1], [Fraction(2, 6)]], dtype=object)
+    with pytest.raises(DataError, match="points 0 and 2 are equal"):
+        data.validate(X, [0, 1, 2])
+    assert data.validate(X, [0, 1, 0])[0][2, 0] == Fraction(1, 3)
