@@ -20,7 +20,6 @@ import traceback
 import warnings
 from pathlib import Path
 
-
 from memorize import data as data_mod
 from memorize import formats
 from memorize.constructions import available, build, get
