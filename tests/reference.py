@@ -11,7 +11,7 @@ def reference_outputs(net, X):
     margin = None
     outs = []
     for x in X:
-        a = [Fraction(float(v)) for v in x]
+        a = [Fraction(v) if isinstance(v, (int, Fraction)) else Fraction(float(v)) for v in x]
         for layer in net.layers:
             z = [Fraction(b) for b in layer.bias]
             for r, c, w in zip(layer.rows.tolist(), layer.cols.tolist(), layer.values):

@@ -11,7 +11,7 @@ from memorize import available, build, verify
 from memorize.bounds import (
     BAUM, BUBECK, MIN_DEPTH_AT_WIDTH, REGISTRY, THREE_LAYER, VARDI, VARDI_DEPTH, YANG, ZHANG,
     R_VARDI, VC_RELU, min_depth_at_width,
-    VC_THRESHOLD, bounds_for, compare, evaluate, first_layer_threshold, min_bits,
+    COUNTS, VC_THRESHOLD, bounds_for, compare, evaluate, first_layer_threshold, min_bits,
     min_neurons_threshold, min_params_relu,
 )
 from memorize.errors import ConstructionError, MemorizeError
@@ -74,7 +74,7 @@ def test_yang_width_depth_by_hand():
     assert min_depth_at_width(10**4, 20, 2.0**-10, 1.0) == 2
     # log(1/delta) is at least 1: well-separated data do not make the bound vanish.
     assert evaluate(MIN_DEPTH_AT_WIDTH, N=100, r=1, delta=1, width=1) == pytest.approx(10.0)
-    assert bounds_for("relu_sublinear", {"width": 8}) is YANG
+    assert bounds_for("relu_sublinear", {"width": 8}).layered["depth"] == YANG.layered["depth"]
     assert bounds_for("relu_sublinear", {"width": 8, "depth": 50}) is VARDI_DEPTH
 
 
@@ -140,13 +140,13 @@ def test_built_networks_lie_between_the_bounds(name, data):
     net = build(name, X, y)
     assert verify.is_memorizing(net, X, y)
     result = compare(net)
-    for quantity, ratio in result["ratio_to_upper"].items():
-        assert ratio <= 1, (quantity, result)
+    for quantity, ratio in result.ratio_to_upper.items():
+        assert ratio <= 1 or "c_O = 1" in result.flags[quantity], (quantity, result.summary())
     if two_classes:  # the lower bounds are for every labeling; a constant one is easier
-        for quantity, ratio in result["ratio_to_lower"].items():
-            if quantity == "first_layer_width":
-                continue  # a worst-case bound, attained on the great circle (tested there)
-            assert ratio >= 1, (quantity, result)
+        for quantity, ratio in result.ratio_to_lower.items():
+            if quantity in ("first_layer_width", "depth"):
+                continue  # worst-case bounds (great circle; Yang-Yang at the worst delta)
+            assert ratio >= 1, (quantity, result.summary())
 
 
 def test_compare_reports_exact_formulas_as_ratio_one():
@@ -155,8 +155,31 @@ def test_compare_reports_exact_formulas_as_ratio_one():
     X, y = random_separated(60, 3, 0.05, num_classes=3, seed=2)
     for name in ("relu_two_layer", "relu_bubeck", "relu_three_layer"):
         result = compare(build(name, X, y))
-        assert result["ratio_to_upper"]["params"] == 1
-        assert result["ratio_to_upper"]["neurons"] == 1
+        assert result.ratio_to_upper["params"] == 1
+        assert result.ratio_to_upper["neurons"] == 1
+        assert "network" in result.summary() and result.to_dict()["ratio_to_upper"]["params"] == 1
+
+
+@pytest.mark.parametrize("name,options", [
+    ("relu_sublinear", {}), ("relu_sublinear", {"depth": 60}), ("relu_sublinear", {"width": 16}),
+    ("relu_bubeck", {}), ("relu_bubeck", {"per_class": True}), ("relu_two_layer", {}),
+    ("relu_three_layer", {}), ("threshold_one_hidden", {}), ("threshold_sublinear", {})])
+def test_compare_sets_like_beside_like_and_says_why(name, options):
+    from memorize.data import random_separated
+
+    X, y = random_separated(200, 4, 0.05, num_classes=2, seed=4)
+    result = compare(build(name, X, y, **options))
+    assert set(result.upper) <= set(COUNTS) and result.upper
+    assert {k.split("_any")[0] for k in result.lower} <= set(COUNTS)
+    for quantity, ratio in result.ratio_to_upper.items():
+        # within the theorem's bound, or the flag says why (an O(.) constant taken as 1)
+        assert ratio <= 1 or "c_O = 1" in result.flags[quantity], result.summary()
+    if options.get("depth"):
+        assert "depth" in result.theorem and result.upper["depth"] == options["depth"]
+    if options.get("width"):
+        assert "Yang" in result.theorem and "connections" not in result.upper
+    if options.get("per_class"):
+        assert "per-class" in result.theorem
 
 
 def test_compare_takes_the_summary_from_keywords_or_data():
@@ -164,8 +187,8 @@ def test_compare_takes_the_summary_from_keywords_or_data():
 
     X, y = random_separated(30, 2, 0.05, seed=3)
     net = build("relu_two_layer", X, y)
-    assert compare(net, N=30, d=2, C=2, r=1.0, delta=0.05)["data"]["N"] == 30
-    assert compare(net, X, y)["data"]["delta"] == pytest.approx(net.meta["data"]["delta"])
+    assert compare(net, N=30, d=2, C=2, r=1.0, delta=0.05).data["N"] == 30
+    assert compare(net, X, y).data["delta"] == pytest.approx(net.meta["data"]["delta"])
     net.meta.pop("data")
     with pytest.raises(MemorizeError, match="summary"):
         compare(net)

@@ -93,3 +93,16 @@ def test_list_and_demo(capsys):
             if line.endswith("verified")}
     assert rows["relu_sublinear"] < rows["relu_two_layer"]
     assert any(line.startswith("* relu_sublinear") for line in part2)
+
+
+def test_compare_prints_like_beside_like(tmp_path, capsys):
+    X, y = data.random_separated(300, 4, 0.05, num_classes=3, seed=1)
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    assert main(["build", "relu_sublinear", "--data", str(tmp_path / "d.npz"),
+                 "--out", str(tmp_path / "n.json"), "--quiet"]) == 0
+    assert main(["compare", str(tmp_path / "n.json")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("relu_sublinear against Vardi") and "connections" in out
+    assert main(["compare", str(tmp_path / "n.json"), "--data", str(tmp_path / "d.npz"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["counts"]["connections"] > 0 and "connections" in doc["lower"]

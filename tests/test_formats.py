@@ -93,3 +93,19 @@ def test_truncated_and_oversized_files(tmp_path):
         formats.load(path, max_bytes=10)
     with pytest.raises(FormatError, match="cannot read"):
         formats.load(tmp_path / "missing.json")
+
+
+def test_placed_zero_connections_survive_a_round_trip(tmp_path):
+    # A construction may place a weight whose value is 0 (a stored difference that vanishes):
+    # the file keeps the count; a count outside [nonzero, dense] is refused.
+    layer = Layer.from_entries(2, 1, [(0, 0, 1), (0, 1, 0)], [0], "relu", placed=2)
+    net = Network(2, [layer])
+    path = tmp_path / "n.json"
+    formats.save(net, path)
+    back = formats.load(path)
+    assert back == net and back.connections == 2 and back.nonzero_params == 1
+    doc = json.loads(path.read_text())
+    doc["layers"][0]["connections"] = 4  # above the dense count (2 + 1) * 1 = 3
+    path.write_text(json.dumps(doc))
+    with pytest.raises(FormatError, match="placed"):
+        formats.load(path)

@@ -13,6 +13,7 @@ verify it in exact integer arithmetic and compare it with its theorem::
 from memorize import data, formats
 from memorize.constructions import available, build, get
 from memorize.errors import (
+    ArgumentError,
     ConstructionError,
     DataError,
     FormatError,
@@ -23,6 +24,7 @@ from memorize.network import Layer, Network
 from memorize import verify
 
 __all__ = [
+    "ArgumentError",
     "ConstructionError",
     "DataError",
     "FormatError",

@@ -1,28 +1,37 @@
-"""The ``memorize`` command: build, verify, list, demo, reproduce.
+"""The ``memorize`` command: build, verify, compare, list, demo, reproduce.
 
-Exit status: 0 success (for ``verify``: every point memorized exactly),
-1 ``verify`` found a point that is not memorized, 2 bad input (one line on stderr).
+Exit status, one meaning each:
+
+* 0 success (for ``verify``: every point memorized exactly);
+* 1 ``verify`` (or ``reproduce``) found a point that is not memorized;
+* 2 bad input: a malformed file, data or option (one line on stderr);
+* 3 an internal error, which is a bug (one line naming the exception;
+  the traceback only with ``--debug``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-import warnings
 import time
+import traceback
+import warnings
 from pathlib import Path
-
-import numpy as np
 
 from memorize import data as data_mod
 from memorize import formats
 from memorize.constructions import available, build, get
-from memorize.errors import DataError, MemorizeError
+from memorize.datafile import MAX_DATA_BYTES, load_data
+from memorize.errors import MemorizeError
+from memorize.files import check_writable
 from memorize.progress import Progress
+from memorize.seeds import MAX_SEED
 from memorize.verify import verify
 
 DEMO = {"n": 400, "d": 5, "classes": 4, "delta": 0.05, "large_n": 4000}
+DEMO_MAX = {"n": 100_000, "d": 1000, "classes": 1 << 20}  # a demo, not a benchmark: bounded work
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,21 +40,33 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def load_data(path) -> tuple[np.ndarray, np.ndarray]:
-    """``X`` and ``y`` from an ``.npz`` file holding arrays named ``X`` and ``y``."""
+def _seed(text: str) -> int:
+    """An argparse type: a seed is an integer in ``[0, 2^128)``."""
     try:
-        with np.load(path, allow_pickle=False) as f:
-            missing = [k for k in ("X", "y") if k not in f.files]
-            if missing:
-                raise DataError(
-                    f"{path}: missing array(s) {', '.join(missing)}; save with np.savez(path, X=X, y=y)"
-                )
-            X, y = f["X"], f["y"]
-    except FileNotFoundError:
-        raise DataError(f"data file {path} not found") from None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path} is not a readable .npz file ({exc}); save with np.savez(path, X=X, y=y)") from None
-    return data_mod.validate(X, y)
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be an integer, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"seed must be in [0, 2^128), got {value}")
+    return value
+
+
+def _int_in(lo: int, hi: int):
+    """An argparse type: an integer in ``[lo, hi]``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"expected an integer in [{lo}, {hi}], got {value}")
+        return value
+
+    return parse
+
+
+_size = _int_in(1, 1 << 62)
 
 
 def _parse_sets(name: str, items: list[str]) -> dict:
@@ -66,7 +87,8 @@ def _counts_line(net) -> str:
 
 
 def cmd_build(args) -> int:
-    X, y = load_data(args.data)
+    check_writable(args.out, "output file", MemorizeError)
+    X, y = load_data(args.data, max_bytes=args.max_bytes or MAX_DATA_BYTES)
     options = _parse_sets(args.name, args.set or [])
     start = time.perf_counter()
     net = build(args.name, X, y, seed=args.seed, **options)
@@ -78,17 +100,33 @@ def cmd_build(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    net = formats.load(args.network)
-    X, y = load_data(args.data)
+    net = formats.load(args.network, max_bytes=args.max_bytes or formats.MAX_FILE_BYTES)
+    X, y = load_data(args.data, max_bytes=args.max_bytes or MAX_DATA_BYTES)
     progress = None if args.quiet or args.json else Progress("verifying", stream=sys.stderr)
     report = verify(net, X, y, float64=not args.no_float, progress=progress)
     if progress:
         progress.close()
     if args.json:
-        print(json.dumps(report.to_dict(), default=str))
+        print(json.dumps(formats.jsonable(report.to_dict()), allow_nan=False))
     else:
         print(report.summary())
     return 0 if report.ok else 1
+
+
+def cmd_compare(args) -> int:
+    from memorize.bounds import compare
+
+    net = formats.load(args.network, max_bytes=args.max_bytes or formats.MAX_FILE_BYTES)
+    if args.data:
+        X, y = load_data(args.data, max_bytes=args.max_bytes or MAX_DATA_BYTES)
+        result = compare(net, X, y)
+    else:
+        result = compare(net)
+    if args.json:
+        print(json.dumps(formats.jsonable(result.to_dict()), allow_nan=False))
+    else:
+        print(result.summary())
+    return 0
 
 
 def cmd_list(args) -> int:
@@ -145,6 +183,7 @@ def cmd_demo(args) -> int:
 def cmd_reproduce(args) -> int:
     from memorize.reproduce import reproduce
 
+    _check_folder(args.out)
     say = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     start = time.perf_counter()
     result = reproduce(args.figures or None, out=args.out, quick=args.quick, progress=say)
@@ -161,38 +200,63 @@ def cmd_reproduce(args) -> int:
     return 0 if not bad else 1
 
 
+def _check_folder(path: str) -> None:
+    """``reproduce --out``: an existing folder, or a new one whose parent folder exists."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise MemorizeError(f"--out {path!r} exists and is not a folder; give a folder name")
+    if not out.exists() and not out.parent.is_dir():
+        raise MemorizeError(f"--out {path!r}: folder {str(out.parent)!r} does not exist")
+
+
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="memorize", description="Build, count and exactly verify memorizing networks.")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--quiet", action="store_true", help="no progress or summary output")
+    common.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
+    limits = argparse.ArgumentParser(add_help=False)
+    limits.add_argument("--max-bytes", type=_size, default=None,
+                        help="largest file (and decompressed data array) read, in bytes (default "
+                             f"{formats.MAX_FILE_BYTES} for networks, {MAX_DATA_BYTES} for data)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    b = sub.add_parser("build", parents=[common], help="build a construction on a data set and save the network")
+    b = sub.add_parser("build", parents=[common, limits], help="build a construction on a data set and save the network")
     b.add_argument("name", help="construction name (see `memorize list`)")
     b.add_argument("--data", required=True, help=".npz file with arrays X (N x d floats) and y (N int labels)")
     b.add_argument("--out", required=True, help="output network file (memorize-network JSON)")
-    b.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    b.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default 0)")
     b.add_argument("--set", action="append", metavar="KEY=VALUE", help="construction option, repeatable")
     b.set_defaults(func=cmd_build)
 
-    v = sub.add_parser("verify", parents=[common], help="check exactly that a network memorizes a data set")
+    v = sub.add_parser("verify", parents=[common, limits], help="check exactly that a network memorizes a data set")
     v.add_argument("network", help="network file (memorize-network JSON)")
     v.add_argument("--data", required=True, help=".npz file with arrays X and y")
     v.add_argument("--json", action="store_true", help="print the report as one JSON object")
     v.add_argument("--no-float", action="store_true", help="skip the float64 comparison")
     v.set_defaults(func=cmd_verify)
 
+    cp = sub.add_parser("compare", parents=[common, limits],
+                        help="set a built network beside its theorem's bounds and the lower bounds")
+    cp.add_argument("network", help="network file (memorize-network JSON) built by memorize")
+    cp.add_argument("--data", help=".npz file with X and y (default: the summary saved in the file)")
+    cp.add_argument("--json", action="store_true", help="print the comparison as one JSON object")
+    cp.set_defaults(func=cmd_compare)
+
     ls = sub.add_parser("list", parents=[common], help="list the registered constructions")
     ls.set_defaults(func=cmd_list)
 
     d = sub.add_parser("demo", parents=[common], help="build every construction on a random data set and verify it")
-    d.add_argument("--n", type=int, default=DEMO["n"], help=f"points (default {DEMO['n']})")
-    d.add_argument("--d", type=int, default=DEMO["d"], help=f"dimension (default {DEMO['d']})")
-    d.add_argument("--classes", type=int, default=DEMO["classes"], help=f"classes (default {DEMO['classes']})")
+    d.add_argument("--n", type=_int_in(1, DEMO_MAX["n"]), default=DEMO["n"],
+                   help=f"points (default {DEMO['n']}, at most {DEMO_MAX['n']})")
+    d.add_argument("--d", type=_int_in(1, DEMO_MAX["d"]), default=DEMO["d"],
+                   help=f"dimension (default {DEMO['d']}, at most {DEMO_MAX['d']})")
+    d.add_argument("--classes", type=_int_in(1, DEMO_MAX["classes"]), default=DEMO["classes"],
+                   help=f"classes (default {DEMO['classes']}, at most {DEMO_MAX['classes']})")
     d.add_argument("--delta", type=float, default=DEMO["delta"], help=f"separation (default {DEMO['delta']})")
-    d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    d.add_argument("--large-n", type=int, default=DEMO["large_n"],
-                   help=f"points of part 2, the constructions that scale (default {DEMO['large_n']})")
+    d.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default 0)")
+    d.add_argument("--large-n", type=_int_in(1, DEMO_MAX["n"]), default=DEMO["large_n"],
+                   help=f"points of part 2, the constructions that scale (default {DEMO['large_n']}, "
+                        f"at most {DEMO_MAX['n']})")
     d.set_defaults(func=cmd_demo)
 
     from memorize.reproduce import FIGURES
@@ -220,11 +284,24 @@ def main(argv=None) -> int:
             warnings.showwarning = _one_line_warning
             return args.func(args)
     except MemorizeError as exc:
-        sys.stderr.write(f"memorize: error: {exc}\n")
+        sys.stderr.write(f"memorize: error: {_one_line(exc)}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("memorize: interrupted\n")
         return 130
+    except BrokenPipeError:  # the reader went away (``memorize list | head -1``): not a bug
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 141
+    except Exception as exc:  # anything else is a bug: say so, distinct from a verdict or bad input
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        sys.stderr.write(f"memorize: internal error (a bug; please report it, rerun with --debug for "
+                         f"the traceback): {type(exc).__name__}: {_one_line(exc)}\n")
+        return 3
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:2000]
 
 
 if __name__ == "__main__":  # pragma: no cover

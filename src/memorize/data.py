@@ -1,7 +1,9 @@
 """Labeled point sets: validation, the measures the theorems use, and seeded generators.
 
-A data set is ``X``, a float array of shape ``(N, d)``, and ``y``, an array of
-``N`` labels that are non-negative integers. The measures the memorization
+A data set is ``X``, an array of shape ``(N, d)`` of numbers of any integer,
+float or rational type, each taken as the exact rational it denotes (see
+:mod:`memorize.rationals`), and ``y``, an array of ``N`` labels that are
+non-negative integers. The measures the memorization
 theorems are stated in:
 
 * ``N`` points in dimension ``d``;
@@ -18,12 +20,17 @@ calls, so a network built on the merged set is correct on every original row.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from memorize.errors import DataError
+from memorize.rationals import exact_array, is_float64, to_float
+from memorize.seeds import check_seed
+
+MAX_LABEL = 1 << 62  # labels are int64 (and exact as float64, so float labels compare exactly)
 
 
 @dataclass(frozen=True)
@@ -41,59 +48,118 @@ class DataSummary:
         return asdict(self)
 
 
-def validate(X, y) -> tuple[np.ndarray, np.ndarray]:
-    """Check a data set and return it as ``(float64 (N, d) array, int64 (N,) array)``.
+def points(X) -> np.ndarray:
+    """Check the points ``X`` and return them exactly (see :mod:`memorize.rationals`).
 
-    Raises :class:`DataError` for: X not 2-D, NaN or infinite coordinates,
-    N = 0, a label count different from N, labels that are not non-negative
-    integers, and a point repeated with different labels.
+    Returns a float64 ``(N, d)`` array when every coordinate is exactly a
+    float64, otherwise an object array of ``int`` and ``Fraction``; no
+    coordinate is ever changed (``-0.0`` becomes ``0.0``, the same number).
+
+    Raises
+    ------
+    DataError
+        if X is not 2-D, has no point or no coordinate, holds NaN or infinities,
+        or has a dtype that denotes no real number (complex, strings, datetimes).
+
+    Examples
+    --------
+    >>> points(np.array([[2**53 + 1]], dtype=np.int64))[0, 0]
+    9007199254740993
     """
-    try:
-        X = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"X must be a numeric array of shape (N, d): {exc}") from None
+    if X is None:
+        raise DataError("X is missing; give an array of shape (N, d)")
+    X = exact_array(X)
     if X.ndim != 2:
         raise DataError(f"X must be 2-D with shape (N, d), got shape {X.shape}; use X.reshape(-1, d)")
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise DataError(f"X has shape {X.shape}; need at least one point of dimension >= 1")
-    bad = ~np.isfinite(X)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise DataError(f"X[{i}, {j}] = {X[i, j]} is not finite; remove or impute such points")
+    return np.ascontiguousarray(X)
+
+
+def validate(X, y) -> tuple[np.ndarray, np.ndarray]:
+    """Check a data set and return it as ``(X, int64 (N,) labels)``, ``X`` exact as in :func:`points`.
+
+    Raises :class:`DataError` for: X not 2-D, NaN or infinite coordinates,
+    a dtype that denotes no number, N = 0, a label count different from N,
+    labels that are not non-negative integers (checked in their own dtype), and
+    a point repeated with different labels.
+
+    Examples
+    --------
+    >>> X, y = validate([[0.5], [1.5]], [0, 1])
+    >>> X.dtype, y.tolist()
+    (dtype('float64'), [0, 1])
+    """
+    X = points(X)
     y = _labels(y, X.shape[0])
-    # -0.0 and 0.0 are the same point; adding 0.0 maps the former to the latter.
-    X = np.ascontiguousarray(X + 0.0)
     _check_conflicts(X, y)
     return X, y
 
 
 def _labels(y, n: int) -> np.ndarray:
-    y = np.asarray(y)
+    if y is None:
+        raise DataError("y is missing; give one non-negative integer label per point")
+    try:
+        y = np.asarray(y)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"y must be an array of integer labels: {exc}") from None
     if y.ndim != 1:
         raise DataError(f"y must be 1-D with one label per point, got shape {y.shape}")
     if y.shape[0] != n:
         raise DataError(f"X has {n} points but y has {y.shape[0]} labels")
+    if y.dtype.kind == "O":
+        y = _object_labels(y)
     if y.dtype.kind == "b":
         y = y.astype(np.int64)
+    # Every check is made in y's own dtype, before any conversion can wrap or round.
     if y.dtype.kind == "f":
-        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
-            k = int(np.flatnonzero(~np.isfinite(y) | (y != np.round(y)))[0])
+        bad = ~np.isfinite(y) | (y != np.round(y))
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
             raise DataError(
                 f"label y[{k}] = {y[k]} is not an integer; labels must be class indices 0, 1, 2, ..."
             )
-        y = y.astype(np.int64)
-    if y.dtype.kind not in "iu":
+    elif y.dtype.kind not in "iu":
         raise DataError(f"labels must be non-negative integers, got dtype {y.dtype}")
-    y = y.astype(np.int64)
-    if (y < 0).any():
+    if y.dtype.kind != "u" and (y < 0).any():
         k = int(np.flatnonzero(y < 0)[0])
         raise DataError(f"label y[{k}] = {y[k]} is negative; labels must be 0, 1, 2, ...")
-    return y
+    if (y > MAX_LABEL).any():
+        k = int(np.flatnonzero(y > MAX_LABEL)[0])
+        raise DataError(
+            f"label y[{k}] = {int(y[k]) if y.dtype.kind != 'f' else y[k]} is too large; labels must be "
+            f"class indices at most {MAX_LABEL} (renumber the classes 0, 1, 2, ...)"
+        )
+    return y.astype(np.int64)
+
+
+def _object_labels(y: np.ndarray) -> np.ndarray:
+    """Labels given as Python objects (ints of any size, say), as int64 or a DataError."""
+    out = np.empty(len(y), dtype=np.int64)
+    for k, v in enumerate(y.tolist()):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise DataError(f"label y[{k}] = {v!r:.40} is not an integer; labels must be 0, 1, 2, ...")
+        if v < 0:
+            raise DataError(f"label y[{k}] = {v} is negative; labels must be 0, 1, 2, ...")
+        if v > MAX_LABEL:
+            raise DataError(f"label y[{k}] = {v} is too large; labels must be at most {MAX_LABEL}")
+        out[k] = int(v)
+    return out
+
+
+def _unique_rows(X: np.ndarray):
+    """``np.unique(X, axis=0, return_index, return_inverse)`` for float64 and exact object arrays."""
+    if X.dtype != object:
+        u, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
+        return first, inverse.reshape(-1)
+    index: dict = {}
+    inverse = np.array([index.setdefault(tuple(row), len(index)) for row in X.tolist()], dtype=np.intp)
+    _, first = np.unique(inverse, return_index=True)  # codes are numbered in order of first sight
+    return first, inverse
 
 
 def _check_conflicts(X: np.ndarray, y: np.ndarray) -> None:
-    _, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    first, inverse = _unique_rows(X)
     clash = y != y[first[inverse]]
     if clash.any():
         k = int(np.flatnonzero(clash)[0])
@@ -105,13 +171,52 @@ def _check_conflicts(X: np.ndarray, y: np.ndarray) -> None:
 
 
 def deduplicate(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Merge repeated points (which must share a label).
+    """Merge repeated points (which must share a label): the entry of every construction.
 
     Returns ``(X_unique, y_unique, index)`` with ``X[i] == X_unique[index[i]]``.
+    Constructions compute their geometry in float64, so they take points whose
+    coordinates are exactly float64 values; other points (int64 beyond ``2^53``,
+    long doubles with more digits, ``Fraction(1, 3)``) are a :class:`DataError`
+    here. :func:`memorize.verify.verify` takes them all exactly.
+
+    Examples
+    --------
+    >>> Xu, yu, index = deduplicate([[1.0], [2.0], [1.0]], [0, 1, 0])
+    >>> Xu.tolist(), yu.tolist(), index.tolist()
+    ([[1.0], [2.0]], [0, 1], [0, 1, 0])
     """
     X, y = validate(X, y)
+    if X.dtype == object:
+        i, j = next((i, j) for (i, j), v in np.ndenumerate(X) if not is_float64(v))
+        raise DataError(
+            f"X[{i}, {j}] = {X[i, j]} is not exactly a float64 value; constructions compute in "
+            "float64, so shift or rescale the data to float64 values (memorize.verify checks any "
+            "rational exactly)"
+        )
     Xu, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
     return Xu, y[first], inverse.reshape(-1)
+
+
+def check_magnitude(X: np.ndarray, bits: int, construction: str) -> None:
+    """A :class:`DataError` unless every coordinate of the float64 array ``X`` is below ``2^bits``.
+
+    For constructions whose float64 filters multiply coordinates by weights and
+    sum them, which overflows near the float64 limit (``2^1024``).
+
+    Examples
+    --------
+    >>> check_magnitude(np.array([[1e300]]), 900, "demo")
+    Traceback (most recent call last):
+    ...
+    memorize.errors.DataError: X[0, 0] = 1e+300 is too large for demo, whose float64 geometry needs coordinates below 2^900 in magnitude; rescale the data
+    """
+    big = np.abs(X) >= 2.0 ** bits
+    if big.any():
+        i, j = np.argwhere(big)[0]
+        raise DataError(
+            f"X[{i}, {j}] = {float(X[i, j])!r} is too large for {construction}, whose float64 geometry needs "
+            f"coordinates below 2^{bits} in magnitude; rescale the data"
+        )
 
 
 def radius(X) -> float:
@@ -144,8 +249,13 @@ def num_classes(y) -> int:
 
 def summarize(X, y, measure_separation: bool = True) -> DataSummary:
     """Validate and measure a data set; duplicates (same label) count once in ``separation``
-    (``None`` without ``measure_separation``: it is the costly measurement)."""
+    (``None`` without ``measure_separation``: it is the costly measurement).
+
+    ``radius`` and ``separation`` are float64 measures (of the rounded points
+    when ``X`` holds values that are not float64); they never decide a verdict.
+    """
     X, y = validate(X, y)
+    X = to_float(X)
     return DataSummary(
         n=int(X.shape[0]),
         d=int(X.shape[1]),
@@ -159,7 +269,7 @@ def summarize(X, y, measure_separation: bool = True) -> DataSummary:
 # -- generators ---------------------------------------------------------------
 
 def _rng(seed) -> np.random.Generator:
-    return np.random.default_rng(seed)
+    return np.random.default_rng(check_seed(seed, DataError))
 
 
 def _check_args(n, d, delta, radius_):

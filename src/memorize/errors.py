@@ -23,3 +23,7 @@ class FormatError(MemorizeError, ValueError):
 
 class ConstructionError(MemorizeError, ValueError):
     """A construction cannot be built: unknown name, bad option, or a precondition fails."""
+
+
+class ArgumentError(MemorizeError, ValueError):
+    """A function argument is of the wrong type or out of range (a callback that is not callable, say)."""

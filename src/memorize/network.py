@@ -65,10 +65,10 @@ def as_rational(value) -> Rational:
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, (float, np.floating)):
-        f = float(value)
-        if not np.isfinite(f):
+        if not np.isfinite(value):
             raise NetworkError(f"weight {value!r} is not finite; weights must be exact rationals")
-        return as_rational(Fraction(f))
+        # as_integer_ratio is exact for every width (float(value) would round a long double)
+        return as_rational(Fraction(*value.as_integer_ratio()))
     if isinstance(value, numbers.Rational):
         return as_rational(Fraction(int(value.numerator), int(value.denominator)))
     raise NetworkError(

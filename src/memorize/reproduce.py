@@ -42,7 +42,7 @@ import numpy as np
 
 from memorize import data
 from memorize.bounds import evaluate, lower
-from memorize.bounds.upper import REGISTRY, VARDI_DEPTH, YANG
+from memorize.bounds.upper import VARDI_DEPTH, YANG, bounds_for
 from memorize.constructions import available, build, get
 from memorize.constructions.sublinear import shallowest
 from memorize.errors import MemorizeError
@@ -153,14 +153,17 @@ def _measure(name: str, X, y, say, option: str = "", value=None, **options) -> d
 
 
 def _theorem_params(name: str, values: dict, options: dict):
-    tb = VARDI_DEPTH if name == "relu_sublinear" and options.get("depth") else REGISTRY.get(name)
-    if tb is None:
+    """The theorem's bound on connections (dense params where it states only those)."""
+    try:
+        tb = bounds_for(name, options)
+    except MemorizeError:
         return ""
-    key = "params" if "params" in tb.layered else "nonzero_params" if "nonzero_params" in tb.layered else None
+    key = next((k for k in ("connections", "params") if k in tb.layered), None)
     if key is None:
         return ""
     try:
-        return evaluate(tb.layered[key], L=options.get("depth") or 1, **values)
+        return evaluate(tb.layered[key], L=options.get("depth") or 1, width=options.get("width") or 1,
+                        **values)
     except (MemorizeError, ZeroDivisionError, ValueError):
         return ""
 
@@ -308,7 +311,7 @@ def _draw_depth(Figure, rows, q):
     slopes = {"relu_sublinear": slope(xs, ys)}
     ax.loglog(xs, ys, "o-", label=f"relu_sublinear, depth=L (slope {slopes['relu_sublinear']:.2f})")
     values = {k: rows[0][k] for k in ("N", "d", "C", "r", "delta")}
-    theorem = [evaluate(VARDI_DEPTH.layered["params"], L=L, **values) for L in xs]
+    theorem = [evaluate(VARDI_DEPTH.layered["connections"], L=L, **values) for L in xs]
     lows = [lower.min_params_relu(rows[0]["N"], depth=int(row["depth"])) for row in budget]
     ax.loglog(xs, theorem, "k-.", label="theorem: N min(1, lambda/L), c_O = 1")
     ax.loglog(xs, lows, "k--", label="VC lower bound at the net's depth")

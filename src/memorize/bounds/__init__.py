@@ -11,7 +11,7 @@
     203.0
 """
 
-from memorize.bounds.compare import compare, lower_bounds
+from memorize.bounds.compare import COUNTS, Comparison, compare, lower_bounds
 from memorize.bounds.lower import (
     FIRST_LAYER_THRESHOLD,
     INFORMATION_SLACK,
@@ -31,6 +31,7 @@ from memorize.bounds.symbols import B, C, L, N, U, W, c_O, d, delta, evaluate, r
 from memorize.bounds.upper import (
     BAUM,
     BUBECK,
+    BUBECK_PER_CLASS,
     RAJPUT,
     REGISTRY,
     THREE_LAYER,
@@ -44,7 +45,7 @@ from memorize.bounds.upper import (
 )
 
 __all__ = [
-    "B", "BAUM", "BUBECK", "C", "FIRST_LAYER_THRESHOLD", "INFORMATION_SLACK", "L",
+    "B", "BAUM", "BUBECK", "BUBECK_PER_CLASS", "C", "COUNTS", "Comparison", "FIRST_LAYER_THRESHOLD", "INFORMATION_SLACK", "L",
     "MIN_DEPTH_AT_WIDTH", "N", "R_VARDI", "RAJPUT", "REGISTRY", "THREE_LAYER", "TheoremBounds",
     "U", "VARDI", "VARDI_DEPTH", "VC_RELU", "VC_THRESHOLD", "W", "YANG", "ZHANG", "bounds_for",
     "c_O", "compare", "d", "delta", "evaluate", "first_layer_threshold", "lower_bounds",

@@ -85,6 +85,22 @@ BUBECK = TheoremBounds(
     assumptions=("points in general position", "real labels"),
 )
 
+#: Our per-class variant (``per_class=True``): 3 ReLUs per group of d points of one label,
+#: the most frequent label as the output bias; at most ceil(N/d) + C - 1 groups.
+_groups_pc = sp.ceiling(N / d) + C - 1
+BUBECK_PER_CLASS = TheoremBounds(
+    construction="relu_bubeck",
+    theorem="Bubeck, Eldan, Lee, Mikulincer 2020, per-class variant (3 ReLUs per group of "
+            "one label; ours)",
+    statement={"neurons": 3 * _groups_pc, "depth": 2, "width": 3 * _groups_pc},
+    layered={"params": 3 * _groups_pc * (d + 2) + 1, "neurons": 3 * _groups_pc + 1, "depth": 2,
+             "width": 3 * _groups_pc},
+    exact=False,
+    notes="groups of d points of one label, sum over labels of ceil(N_c / d) <= ceil(N/d) + C - 1 "
+          "(in general position); an upper bound, not the exact count.",
+    assumptions=("points in general position", "labels in [C]"),
+)
+
 # --- Yun, Sra, Jadbabaie 2019 / Inoue 2019: two hidden layers of ~sqrt(N) -------------------
 _block = sp.ceiling(sp.sqrt(2 * N))          # points per block (our construction's default)
 _blocks = sp.ceiling(N / _block)             # a1, number of blocks
@@ -122,11 +138,12 @@ VARDI = TheoremBounds(
     layered={"width": 12, "depth": _depth_vardi,
              "max_bits": c_O * (log2(d) + sp.sqrt(N / log2(N)) * _lam),
              "params": 12 * (d + 1) + 156 * _depth_vardi, "neurons": 12 * _depth_vardi,
-             "connections": c_O * (d + _depth_core)},
+             "connections": 12 * (d + 1) + 156 * _depth_vardi},
     exact=False,
     notes="depth and bits are O(.) with constant c_O; params = O(d + depth) because the width "
-          "is 12 (dense: 12 (d + 1) + 156 depth; connections: c_O (d + depth)). Logs base 2 "
-          "(the paper's base is not stated in the text we read).",
+          "is 12: a width-12 network of that depth has at most 12 (d + 1) + 156 depth dense "
+          "parameters, and so at most as many connections. Logs base 2 (the paper's base is "
+          "not stated in the text we read).",
     assumptions=("||x_i|| <= r", "||x_i - x_j|| >= delta", "labels in [C]"),
 )
 
@@ -137,7 +154,8 @@ VARDI_DEPTH = TheoremBounds(
     construction="relu_sublinear",
     theorem="Vardi, Yehudai, Shamir 2022, bounded-depth theorem (depth L, 1 <= L <= sqrt N)",
     statement={"params": _depth_params, "depth": L, "max_bits": c_O * L},
-    layered={"params": _depth_params, "depth": L, "max_bits": c_O * L},
+    # O~(N/L) counts parameters of a sparse network: set beside its connections.
+    layered={"connections": _depth_params, "depth": L, "max_bits": c_O * L},
     exact=False,
     notes="O~(N/L) parameters, the polylog written as lambda = max(log2 R, log2 C) (one block "
           "stores about L / lambda points), and never more than O(N): N min(1, lambda / L). "
@@ -172,13 +190,28 @@ RAJPUT = TheoremBounds(
             "the memorization capacity of deep threshold networks'",
     statement={"neurons": c_O * (log2(N) / _rel + sp.sqrt(N) * log2(N) ** 2),
                "nonzero_params": c_O * (d * log2(N) / _rel + N * log2(N) ** 2)},
+    # The weights counted are the sparse network's edges: its connections.
     layered={"neurons": c_O * (log2(N) / _rel + sp.sqrt(N) * log2(N) ** 2),
-             "nonzero_params": c_O * (d * log2(N) / _rel + N * log2(N) ** 2)},
+             "connections": c_O * (d * log2(N) / _rel + N * log2(N) ** 2)},
     exact=False,
     notes="O~(1/delta + sqrt N) neurons, O~(d/delta + N) weights; the log factors are those of "
           "the paper's Fig. 1 (first layer log N / delta wide, lifted dimension sqrt N log^2 N). "
           "delta is taken relative to the radius r (the theorem is stated for unit vectors).",
     assumptions=("||x_i|| = 1 (scaled by r)", "||x_i - x_j|| >= delta", "binary labels"),
+)
+
+#: Theorem 3.1 with the depth at a given width from Yang and Yang (a width limit's variant).
+_VARDI_AT_WIDTH = TheoremBounds(
+    construction="relu_sublinear",
+    theorem=VARDI.theorem + "; depth at width W: " + YANG.theorem,
+    statement={**VARDI.statement, "depth": YANG.statement["depth"]},
+    layered={k: v for k, v in VARDI.layered.items() if k not in ("depth", "width", "params",
+                                                                 "neurons", "connections")}
+    | {"depth": YANG.layered["depth"]},
+    exact=False,
+    notes="with a width limit the network is not width 12: its depth is set beside Yang and "
+          "Yang's, its bits beside Theorem 3.1's.",
+    assumptions=VARDI.assumptions,
 )
 
 #: Construction name -> its theorem's bounds.
@@ -188,16 +221,21 @@ REGISTRY: dict[str, TheoremBounds] = {
 
 
 def bounds_for(name: str, options: dict | None = None) -> TheoremBounds:
-    """The :class:`TheoremBounds` of construction ``name`` (the depth-L theorem when
-    ``options`` set a ``depth``, the width-depth theorem when they set only a ``width``)."""
+    """The :class:`TheoremBounds` of construction ``name`` for the ``options`` it was built
+    with: the only place that picks a theorem's variant (the depth-L theorem for a
+    ``depth``, Yang and Yang's depth for a ``width``, the per-class count for Bubeck's
+    ``per_class``)."""
     from memorize.errors import ConstructionError
 
     if name not in REGISTRY:
         raise ConstructionError(
             f"no bounds are recorded for construction {name!r}; known: {', '.join(sorted(REGISTRY))}"
         )
-    if name == "relu_sublinear" and (options or {}).get("depth"):
+    options = options or {}
+    if name == "relu_sublinear" and options.get("depth"):
         return VARDI_DEPTH
-    if name == "relu_sublinear" and (options or {}).get("width"):
-        return YANG
+    if name == "relu_sublinear" and options.get("width"):
+        return _VARDI_AT_WIDTH
+    if name == "relu_bubeck" and options.get("per_class"):
+        return BUBECK_PER_CLASS
     return REGISTRY[name]

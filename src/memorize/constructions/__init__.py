@@ -12,11 +12,17 @@ docstring promises, so the sizes can be checked (and plotted) without building.
 
 from __future__ import annotations
 
+import functools
 import inspect
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from memorize.errors import ConstructionError
+from memorize.seeds import check_seed
 
 
 @dataclass(frozen=True)
@@ -62,12 +68,67 @@ class Construction:
 _REGISTRY: dict[str, Construction] = {}
 
 
+def _annotation(param: inspect.Parameter) -> str:
+    ann = param.annotation
+    return ann.__name__ if isinstance(ann, type) else str(ann)
+
+
+def check_option(name: str, key: str, value, param: inspect.Parameter):
+    """``value`` if it has the type option ``key`` is annotated with, else a :class:`ConstructionError`.
+
+    ``int`` options take integers only (not ``2.7``, not ``True``), ``float``
+    options finite real numbers (not the string ``"0.1"``), ``bool`` options
+    ``True`` or ``False`` (not ``"no"``) and ``str`` options strings; ``None``
+    where the annotation allows it. Ranges are each builder's to check.
+
+    Examples
+    --------
+    >>> p = inspect.Parameter("k", inspect.Parameter.KEYWORD_ONLY, annotation="int")
+    >>> check_option("demo", "k", 2.7, p)
+    Traceback (most recent call last):
+    ...
+    memorize.errors.ConstructionError: option k of demo must be an integer, got 2.7
+    """
+    kind = _annotation(param)
+    if value is None and kind.endswith("| None"):
+        return value
+    base = kind.removesuffix(" | None")
+    ok = {
+        "int": isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)),
+        "float": (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+                  and math.isfinite(value)),
+        "bool": isinstance(value, (bool, np.bool_)),
+        "str": isinstance(value, str),
+    }.get(base, True)
+    if not ok:
+        what = {"int": "an integer", "float": "a finite number", "bool": "True or False",
+                "str": "a string"}[base]
+        raise ConstructionError(f"option {key} of {name} must be {what}, got {value!r:.40}")
+    return value
+
+
 def register(name: str, description: str, theorem: str):
-    """Decorator that registers a builder under ``name`` for the CLI and scripts."""
+    """Decorator that registers a builder under ``name`` for the CLI and scripts.
+
+    The registered builder checks ``seed`` (``None``, an integer in
+    ``[0, 2^128)`` or a numpy Generator) and the type of every option before
+    it runs, however it is called.
+    """
 
     def deco(fn):
-        _REGISTRY[name] = Construction(name, fn, description, theorem)
-        return fn
+        params = inspect.signature(fn).parameters
+
+        @functools.wraps(fn)
+        def checked(X, y, **kwargs):
+            for key, value in kwargs.items():
+                if key == "seed":
+                    check_seed(value, ConstructionError)
+                elif key in params and params[key].kind is inspect.Parameter.KEYWORD_ONLY:
+                    check_option(name, key, value, params[key])
+            return fn(X, y, **kwargs)
+
+        _REGISTRY[name] = Construction(name, checked, description, theorem)
+        return checked
 
     return deco
 

@@ -10,13 +10,14 @@ import numpy as np
 from memorize import dyadic
 from memorize.constructions import register
 from memorize.constructions.provenance import provenance
-from memorize.data import deduplicate
+from memorize.data import check_magnitude, deduplicate
 from memorize.errors import ConstructionError
 from memorize.network import Layer, Network
 
 THEOREM = "Baum 1988, 'On the capabilities of multilayer perceptrons', J. Complexity 4, slab construction"
 
 _DIRECTION_BITS = 30
+MAX_EXPONENT = 900  # |x| < 2^900: float filters of x times 30-bit weights stay finite
 _MAX_REDRAWS = 16
 
 
@@ -163,6 +164,7 @@ def build_baum(X, y, *, seed: int | None = 0) -> Network:
     E. B. Baum, On the capabilities of multilayer perceptrons, J. Complexity 4 (1988) 193-215.
     """
     Xu, yu, _ = deduplicate(X, y)
+    check_magnitude(Xu, MAX_EXPONENT, "threshold_one_hidden")
     n, d = Xu.shape
     rng = np.random.default_rng(seed)
     counts = Counter(int(v) for v in yu)

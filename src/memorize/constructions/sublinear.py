@@ -106,6 +106,7 @@ THEOREM = ("Vardi, Yehudai, Shamir 2022, 'On the Optimal Memorization Power of R
 
 MIN_WIDTH = 4  # the narrowest member: S = B = 1, stalled
 MAX_DIRECTIONS = 64
+MAX_LIMIT = 1 << 31  # depth, width and block_size above this are surely typing errors
 
 
 def label_bits(C: int) -> int:
@@ -541,13 +542,15 @@ def _gate(u: Affine, height: Affine, slope: int, prefix: str, S: int):
 
 # -- the builder --------------------------------------------------------------------------------
 
-def _check_limit(name: str, value, least: int) -> None:
+def _check_limit(name: str, value, least: int, most: int = MAX_LIMIT) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ConstructionError(f"{name}={value!r} must be an integer")
     if value < least:
         raise ConstructionError(f"{name}={value} is too small: the least allowed is {least}")
+    if value > most:
+        raise ConstructionError(f"{name}={value} is too large: at most {most}")
 
 
 @register("relu_sublinear",
@@ -582,10 +585,11 @@ def build_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None,
         Width budget ``W >= 4``: the fewest connections among members of
         width ``<= W`` (and depth ``<= depth`` if given).
     block_size : int, optional
-        Points per block ``n`` (default: the planner's choice).
+        Points per block ``n`` (default: the planner's choice; above ``N``, one block).
     directions : int
         Random directions tried in stage (a), 1 to 64; the one with the
-        smallest range (fewest position bits) is kept.
+        smallest range (fewest position bits) is kept. ``depth``, ``width``
+        and ``block_size`` are at most ``2^31``.
 
     Returns
     -------
@@ -629,9 +633,7 @@ def build_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None,
     _check_limit("depth", depth, 2)
     _check_limit("width", width, MIN_WIDTH)
     _check_limit("block_size", block_size, 1)
-    _check_limit("directions", directions, 1)
-    if directions > MAX_DIRECTIONS:
-        raise ConstructionError(f"directions={directions} is too large: at most {MAX_DIRECTIONS}")
+    _check_limit("directions", directions, 1, MAX_DIRECTIONS)
     if block_size is not None and depth is not None:
         raise ConstructionError("give block_size or depth (a depth budget), not both")
     Xu, yu, _ = deduplicate(X, y)

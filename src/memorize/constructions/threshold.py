@@ -126,7 +126,7 @@ from memorize.constructions.threshold_gadgets import (
     parity_hidden_rows,
     parity_output_row,
 )
-from memorize.data import deduplicate, radius, separation
+from memorize.data import check_magnitude, deduplicate, radius, separation
 from memorize.errors import ConstructionError, DataError
 from memorize.network import Layer, Network
 
@@ -135,6 +135,7 @@ THEOREM = ("Rajput, Sreenivasan, Papailiopoulos, Karbasi 2021, 'An Exponential I
 
 VARIANTS = ("ball", "sphere")
 WEIGHT_BITS = 24  # layer-1 Gaussians are rounded to multiples of 2^-WEIGHT_BITS
+MAX_EXPONENT = 900  # |x| < 2^900: the float margin test of layer 1 stays finite
 SPHERE_TOL = 1e-9  # the sphere variant accepts | ||x|| - 1 | <= SPHERE_TOL
 MAX_LABEL_BITS = 20  # labels 0 .. 2^20 - 1
 MAX_CODE_BITS = 1 << 31  # refuse when the n x m layer-1 code matrix would exceed 2 GiB
@@ -301,7 +302,8 @@ def first_layer(X, m: int, *, ball: bool, rng, margin_bits: int) -> FirstLayer:
             if redrawn > 10 * m + 100:
                 raise ConstructionError(
                     f"layer-1 hyperplanes keep missing the margin 2^-{margin_bits}; "
-                    "lower margin_bits or check the data for extreme magnitudes")
+                    + ("raise margin_bits (a smaller margin, up to 40)" if margin_bits < 40 else
+                       "check the data for extreme magnitudes or nearly coincident points"))
             W[todo], b[todo] = _draw_hyperplanes(rng, len(todo), d, ball)
         if _distinct_rows(codes) == n:
             return FirstLayer(W, b, b_exp, codes, redrawn, draw)
@@ -462,7 +464,13 @@ def build_threshold(X, y, *, seed: int | None = 0, variant: str = "ball",
         raise ConstructionError(f"failure_prob must be in (0, 1), got {failure_prob!r}")
     if not (1 <= margin_bits <= 40):
         raise ConstructionError(f"margin_bits must be in 1..40, got {margin_bits!r}")
+    for key, value, lo, hi in (("row_weight", row_weight, 1, 1 << 20), ("group_bits", group_bits, 0, 62),
+                               ("block_bits", block_bits, 1, 24), ("max_blocks", max_blocks, 0, 1024),
+                               ("max_first_layer", max_first_layer, 1, 1 << 31)):
+        if value is not None and not lo <= value <= hi:
+            raise ConstructionError(f"{key} must be in {lo}..{hi}, got {value!r}")
     Xu, yu, _ = deduplicate(X, y)
+    check_magnitude(Xu, MAX_EXPONENT, "threshold_sublinear")
     n, d = Xu.shape
     if int(yu.max()) >= 1 << MAX_LABEL_BITS:
         raise DataError(f"label {int(yu.max())} is too large: threshold_sublinear supports labels "

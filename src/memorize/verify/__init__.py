@@ -30,7 +30,8 @@ from memorize.verify.float_safety import (
     quantize,
 )
 from memorize.verify.floats import evaluate_float
-from memorize.verify.report import Report
+from memorize.verify.exact_input import check_count, check_dim, check_network, check_progress
+from memorize.verify.report import Report, exact_str
 
 __all__ = ["DtypeSafety", "Evaluation", "FloatSafetyReport", "PrecisionResult", "Report",
            "evaluate", "evaluate_float", "float_safety", "is_memorizing", "minimal_precision",
@@ -38,11 +39,7 @@ __all__ = ["DtypeSafety", "Evaluation", "FloatSafetyReport", "PrecisionResult", 
 
 
 def _check_shapes(net: Network, X: np.ndarray) -> None:
-    if X.shape[1] != net.input_dim:
-        raise DataError(
-            f"the network takes {net.input_dim} inputs but the data has d = {X.shape[1]}; "
-            "use the data set the network was built for"
-        )
+    check_dim(net, X)
     if net.output_dim != 1:
         raise DataError(
             f"the network has {net.output_dim} outputs; memorization is checked on a scalar output"
@@ -56,7 +53,8 @@ def verify(net: Network, X, y, *, float64: bool = True, max_failures: int = 20,
     Parameters
     ----------
     net : Network
-    X : array (N, d) of floats -- each float is taken as the exact rational it denotes
+    X : array (N, d) of numbers -- integers, floats of any width, Fractions; each is taken
+        as the exact rational it denotes (see :mod:`memorize.rationals`)
     y : array (N,) of non-negative integer labels
     float64 : also evaluate in float64 and report whether it agrees (information only)
     max_failures : how many failing points to list with expected and actual outputs
@@ -64,9 +62,16 @@ def verify(net: Network, X, y, *, float64: bool = True, max_failures: int = 20,
 
     Raises
     ------
+    NetworkError
+        if ``net`` is not a :class:`Network`.
     DataError
         if the data are malformed or do not fit the network's input.
+    ArgumentError
+        if ``max_failures`` or ``progress`` is of the wrong kind.
     """
+    check_network(net)
+    check_count(max_failures, "max_failures")
+    check_progress(progress)
     X, y = validate(X, y)
     _check_shapes(net, X)
     start = time.perf_counter()
@@ -78,7 +83,7 @@ def verify(net: Network, X, y, *, float64: bool = True, max_failures: int = 20,
     else:
         wrong = np.flatnonzero(out.astype(object) != y.astype(object) * ev.scale)
     failures = [
-        {"index": int(i), "expected": int(y[i]), "got": str(Fraction(int(out[i]), ev.scale))}
+        {"index": int(i), "expected": int(y[i]), "got": exact_str(Fraction(int(out[i]), ev.scale))}
         for i in wrong[:max_failures]
     ]
     f_agree = f_failed = None

@@ -39,6 +39,7 @@ from scipy import sparse
 
 from memorize import dyadic
 from memorize.network import Layer, Network
+from memorize.verify.exact_input import prepare
 
 _LIMIT = 1 << 62  # |int64 partial sums| stay below this
 _BIG = 1 << 4096  # above this gmpy2 beats Python ints on multiplication
@@ -576,12 +577,12 @@ def _chunk_size(net: Network, n: int) -> int:
 
 
 def evaluate(net: Network, X, *, chunk_size: int | None = None, progress=None) -> Evaluation:
-    """Evaluate ``net`` exactly on every row of ``X`` (a float array ``N x input_dim``).
+    """Evaluate ``net`` exactly on every row of ``X`` (``N x input_dim`` exact numbers of any type).
 
     ``progress``, if given, is called as ``progress(done, total)`` after each chunk.
     Returns an :class:`Evaluation` holding integer outputs and their common scale.
     """
-    X = np.ascontiguousarray(np.asarray(X, dtype=np.float64) + 0.0)
+    net, X = prepare(net, X, chunk_size=chunk_size, progress=progress)
     n = X.shape[0]
     size = chunk_size or _chunk_size(net, n)
     F = dyadic.scale_bits(X)

@@ -15,6 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from memorize.network import Layer, Network
+from memorize.rationals import to_float as to_float_array
 
 
 def to_float(value, dtype=np.float64):
@@ -22,7 +23,9 @@ def to_float(value, dtype=np.float64):
     try:
         return dtype(float(value))
     except OverflowError:
-        return dtype(math.copysign(math.inf, value))
+        # ``value`` is an int or Fraction beyond float range: only its sign is needed,
+        # and copysign would convert it to float (and overflow) again.
+        return dtype(-math.inf if value < 0 else math.inf)
 
 
 def _float_layer(layer: Layer, dtype):
@@ -37,7 +40,9 @@ def evaluate_float(net: Network, X, dtype=np.float64, chunk_size: int = 4096) ->
 
     NOT exact: use :func:`memorize.verify.evaluate` for exact values.
     """
-    X = np.asarray(X, dtype=dtype)
+    X = np.asarray(X)
+    # exact object arrays (ints of any size, Fractions) round one by one, overflowing to +-inf
+    X = (to_float_array(X) if X.dtype == object else X).astype(dtype)
     compiled = [(_float_layer(layer, dtype), layer.activation) for layer in net.layers]
     width = max(layer.out_dim for layer in net.layers)
     size = max(1, min(chunk_size, (1 << 23) // width))

@@ -2,8 +2,34 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
+
+_DECIMAL_BITS = 12000  # below Python's 4300-digit cap on int -> decimal string conversion
+
+
+def exact_str(q: Fraction) -> str:
+    """``q`` as ``"p/q"`` in decimal, or, when that would be too long, as a hexadecimal ``NUM``.
+
+    Examples
+    --------
+    >>> exact_str(Fraction(-3, 4)), exact_str(Fraction(1 << 20000, 3))[:8]
+    ('-3/4', '0x100000')
+    """
+    if abs(q.numerator).bit_length() <= _DECIMAL_BITS and q.denominator.bit_length() <= _DECIMAL_BITS:
+        return str(q)
+    sign = "-" if q < 0 else ""
+    den = "" if q.denominator == 1 else f"/{hex(q.denominator)}"
+    return f"{sign}{hex(abs(q.numerator))}{den}"
+
+
+def approx(q: Fraction) -> float:
+    """``q`` rounded to a float; beyond the float range ``+-inf``."""
+    try:
+        return float(q)
+    except OverflowError:
+        return -math.inf if q < 0 else math.inf
 
 
 @dataclass
@@ -36,8 +62,8 @@ class Report:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["min_margin"] = None if self.min_margin is None else float(self.min_margin)
-        d["min_margin_exact"] = None if self.min_margin is None else str(self.min_margin)
+        d["min_margin"] = None if self.min_margin is None else approx(self.min_margin)
+        d["min_margin_exact"] = None if self.min_margin is None else exact_str(self.min_margin)
         return d
 
     def summary(self) -> str:
@@ -50,7 +76,7 @@ class Report:
             f"nonzero {self.nonzero_params}  "
             f"neurons {self.neurons}  depth {self.depth}  width {self.width}",
             f"max bits {self.max_bits}  total bits {self.total_bits}  "
-            f"min step margin {'-' if self.min_margin is None else f'{float(self.min_margin):.3g}'}",
+            f"min step margin {'-' if self.min_margin is None else f'{approx(self.min_margin):.3g}'}",
         ]
         if self.float64_agrees is not None:
             lines.append(
