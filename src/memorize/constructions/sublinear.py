@@ -609,14 +609,18 @@ def build_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None,
     Examples
     --------
     >>> from memorize import build, data, verify
+    >>> from memorize.constructions.sublinear import expected_counts
     >>> X, y = data.random_separated(300, 5, 0.05, num_classes=4, seed=0)
     >>> net = build("relu_sublinear", X, y)
     >>> verify.is_memorizing(net, X, y)
     True
     >>> net.counts()["connections"] == expected_counts(net)["connections"]
     True
-    >>> net.width
-    5
+    >>> net.num_params <= 3 * net.connections
+    True
+    >>> narrow = build("relu_sublinear", X, y, width=4)
+    >>> narrow.width, verify.is_memorizing(narrow, X, y)
+    (4, True)
 
     See Also
     --------
