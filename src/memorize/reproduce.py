@@ -52,7 +52,8 @@ FIGURES = ("params", "depth", "bits", "threshold")
 THRESHOLD_CONSTRUCTIONS = ("threshold_sublinear", "threshold_one_hidden")
 
 # Sweep settings: (quick, full).
-_SIZES = ([32, 64, 128, 256, 512, 1024], [64, 128, 256, 512, 1024, 2048, 4096, 8192])
+_SIZES = ([32, 64, 128, 256, 512, 1024, 2048, 4096],
+          [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768])
 _BUDGET_S = (5.0, 600.0)  # per construction and sweep: stop growing the sweep after this
 _DEPTH_BUDGET_S = (25.0, 600.0)  # the depth sweep: budgets up to the default's depth
 _DEPTH_N = (1024, 8192)
@@ -282,7 +283,7 @@ def _series(rows, key_x, key_y, option=None):
 
 
 def _draw_params(Figure, rows, q):
-    fig = Figure(figsize=(7, 5))
+    fig = Figure(figsize=(10, 5))
     ax = fig.subplots()
     slopes = {}
     for name, (xs, ys) in _series(rows, "N", "connections").items():
@@ -294,10 +295,15 @@ def _draw_params(Figure, rows, q):
     slopes["VC lower bound"] = slope(ns, vc)
     ax.loglog(ns, vc, "k--", label=f"VC lower bound, any depth (slope {slopes['VC lower bound']:.2f})")
     ax.loglog(ns, info, "k:", label=f"information bound, {_PARAM_BITS}-bit params (slope 1)")
+    # Guide lines through the smallest N: what Theta(N) and Theta(sqrt N) look like here.
+    top = max(row["connections"] for row in rows if row["N"] == ns[0])
+    ax.loglog(ns, [top * n / ns[0] for n in ns], color="grey", lw=0.8, ls="-.", label="guide: slope 1 (N)")
+    ax.loglog(ns, [top * math.sqrt(n / ns[0]) for n in ns], color="grey", lw=0.8, ls=(0, (1, 3)),
+              label="guide: slope 1/2 (sqrt N)")
     ax.set_xlabel("N (points)")
     ax.set_ylabel("connections (weights and biases placed)")
-    ax.set_title(f"Parameters vs N (d = {_DIM}, C = {_CLASSES}, random points in the unit ball)")
-    ax.legend(fontsize=7)
+    ax.set_title(f"Connections vs N (d = {_DIM}, C = {_CLASSES}, random points in the unit ball)")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     ax.grid(True, which="both", alpha=0.3)
     return fig, slopes
 
