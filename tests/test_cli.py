@@ -106,3 +106,13 @@ def test_compare_prints_like_beside_like(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "n.json"), "--data", str(tmp_path / "d.npz"), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["counts"]["connections"] > 0 and "connections" in doc["lower"]
+
+
+def test_version_and_aligned_list(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("memorize ")
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    starts = {len(line) - len(line.split(maxsplit=1)[1]) for line in lines}
+    assert len(starts) == 1  # descriptions start in one column

@@ -20,6 +20,7 @@ import traceback
 import warnings
 from pathlib import Path
 
+from memorize import __version__
 from memorize import data as data_mod
 from memorize import formats
 from memorize.constructions import available, build, get
@@ -130,8 +131,9 @@ def cmd_compare(args) -> int:
 
 
 def cmd_list(args) -> int:
+    width = max(len(name) for name in available())
     for name in available():
-        print(f"{name}  {get(name).description}")
+        print(f"{name:<{width}}  {get(name).description}")
     return 0
 
 
@@ -211,6 +213,7 @@ def _check_folder(path: str) -> None:
 
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="memorize", description="Build, count and exactly verify memorizing networks.")
+    p.add_argument("--version", action="version", version=f"memorize {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--quiet", action="store_true", help="no progress or summary output")
     common.add_argument("--debug", action="store_true", help="print the traceback of an internal error")

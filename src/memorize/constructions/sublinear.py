@@ -554,7 +554,7 @@ def _check_limit(name: str, value, least: int, most: int = MAX_LIMIT) -> None:
 
 
 @register("relu_sublinear",
-          "Vardi et al. 2022: O~(sqrt N) connections, width 5 (width and depth options)",
+          "Vardi et al. 2022: O~(sqrt N) connections, narrow and deep; width and depth options",
           THEOREM)
 def build_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None,
                     width: int | None = None, block_size: int | None = None,
