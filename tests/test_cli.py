@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+import memorize
 from memorize import data, formats, verify
 from memorize.cli import main
 
@@ -116,3 +117,12 @@ def test_version_and_aligned_list(capsys):
     lines = capsys.readouterr().out.splitlines()
     starts = {len(line) - len(line.split(maxsplit=1)[1]) for line in lines}
     assert len(starts) == 1  # descriptions start in one column
+
+
+@pytest.mark.parametrize("name", memorize.available())
+def test_info_lists_every_option(name, capsys):
+    assert main(["info", name]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{name}: ") and "theorem: " in out
+    for key in memorize.get(name).options:
+        assert f"  {key} " in out

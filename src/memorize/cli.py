@@ -12,7 +12,9 @@ Exit status, one meaning each:
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
+import re
 import os
 import sys
 import time
@@ -130,6 +132,23 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_info(args) -> int:
+    c = get(args.name)
+    doc = inspect.getdoc(c.builder) or ""
+    print(f"{c.name}: {c.description}")
+    print(f"theorem: {c.theorem}")
+    print("\n" + doc.split("\n\n")[0])
+    print("\noptions (memorize build NAME --set key=value):" if c.options else "\noptions: none")
+    for key, param in c.options.items():
+        ann = param.annotation if isinstance(param.annotation, str) else getattr(
+            param.annotation, "__name__", str(param.annotation))
+        print(f"  {key:<16} {ann:<14} default {param.default!r}")
+    section = re.search(r"Parameters\n-+\n(.*?)(\n\n[A-Z][a-z]+\n-+|\Z)", doc, re.S)
+    if section:
+        print("\n" + section.group(1).rstrip())
+    return 0
+
+
 def cmd_list(args) -> int:
     width = max(len(name) for name in available())
     for name in available():
@@ -244,6 +263,11 @@ def make_parser() -> argparse.ArgumentParser:
     cp.add_argument("--data", help=".npz file with X and y (default: the summary saved in the file)")
     cp.add_argument("--json", action="store_true", help="print the comparison as one JSON object")
     cp.set_defaults(func=cmd_compare)
+
+    info = sub.add_parser("info", parents=[common],
+                          help="a construction's theorem, guarantee and options")
+    info.add_argument("name", help="construction name (see `memorize list`)")
+    info.set_defaults(func=cmd_info)
 
     ls = sub.add_parser("list", parents=[common], help="list the registered constructions")
     ls.set_defaults(func=cmd_list)
