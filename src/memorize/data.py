@@ -247,21 +247,29 @@ def num_classes(y) -> int:
     return int(np.max(y)) + 1
 
 
-def summarize(X, y, measure_separation: bool = True) -> DataSummary:
+def summarize(X, y, measure_separation: bool = True, *, distinct=None) -> DataSummary:
     """Validate and measure a data set; duplicates (same label) count once in ``separation``
     (``None`` without ``measure_separation``: it is the costly measurement).
+
+    ``distinct``: the ``(X_unique, y_unique)`` that :func:`deduplicate` returned
+    for these ``(X, y)``, when the caller has them: the data are then not
+    validated and deduplicated a second time (``N`` still counts every row of ``X``).
 
     ``radius`` and ``separation`` are float64 measures (of the rounded points
     when ``X`` holds values that are not float64); they never decide a verdict.
     """
-    X, y = validate(X, y)
-    X = to_float(X)
+    if distinct is None:
+        X, y = validate(X, y)
+        n, Xu = X.shape[0], np.unique(to_float(X), axis=0)
+    else:
+        n, (Xu, y) = len(X), distinct
+        Xu = to_float(Xu)
     return DataSummary(
-        n=int(X.shape[0]),
-        d=int(X.shape[1]),
+        n=int(n),
+        d=int(Xu.shape[1]),
         num_classes=num_classes(y),
-        radius=radius(X),
-        separation=separation(np.unique(X, axis=0)) if measure_separation else None,
+        radius=radius(Xu),
+        separation=separation(Xu) if measure_separation else None,
         distinct_labels=int(np.unique(y).size),
     )
 

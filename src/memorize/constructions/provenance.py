@@ -13,9 +13,10 @@ SEPARATION_MAX = 200_000
 
 
 def provenance(name: str, theorem: str, seed, options: dict, X: np.ndarray, y: np.ndarray,
-               **extra) -> dict:
-    """The ``meta`` dict of a network built by construction ``name`` from ``(X, y)``."""
-    s = summarize(X, y, measure_separation=len(X) <= SEPARATION_MAX)
+               *, distinct=None, **extra) -> dict:
+    """The ``meta`` dict of a network built by construction ``name`` from ``(X, y)``
+    (``distinct``: their deduplicated ``(X_unique, y_unique)``, if the builder has them)."""
+    s = summarize(X, y, measure_separation=len(X) <= SEPARATION_MAX, distinct=distinct)
     meta = {
         "construction": name,
         "theorem": theorem,

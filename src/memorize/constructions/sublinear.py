@@ -655,12 +655,14 @@ def build_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None,
         shallow = plan_budget(line2.floors, labels, c, d, depth)
         if member is None or shallow.params < member.connections:
             layers, extra = build_budget(Xu, yu, line2, labels, c, shallow, seed)
-            meta = provenance("relu_sublinear", THEOREM, seed, options, X, y, **extra)
+            meta = provenance("relu_sublinear", THEOREM, seed, options, X, y, distinct=(Xu, yu),
+                              **extra)
             return Network(d, layers, meta)
     if member is None:
         raise ConstructionError(_infeasible(line.floors, c, first, d, width, depth))
     layers = build_member(line, labels, member, d)
-    meta = provenance("relu_sublinear", THEOREM, seed, options, X, y, member="streams",
+    meta = provenance("relu_sublinear", THEOREM, seed, options, X, y, distinct=(Xu, yu),
+                      member="streams",
                       streams=member.S, batch=member.B, blocks=member.K,
                       chosen_block_size=min(N, member.n_s * member.S), records=member.n_s,
                       rho=member.rho, label_bits=c, lo_bits=member.lo_bits,
