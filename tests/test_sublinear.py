@@ -97,6 +97,31 @@ def test_counts_by_runs_equal_counts_by_layers(n_s, S, B, K, rho, c, lo_bits, fi
     assert m.dense_params(7) == sum((i + 1) * o for i, o in zip([7] + sizes[:-1], sizes))
 
 
+def _closed_form(m: Member) -> int:
+    """The connections formula of the module docstring, written out again."""
+    lam, g, G, q = m.rho + m.c + 1, (9 if m.S == 1 else 18), (2 if m.S == 1 else 4), m.c + 1 + (m.S == 1)
+    streams = m.S * ((m.n_s - 1) * (7 + 6 * m.c + g + 5 * m.rho) + 6 * m.c + g)
+    p = (m.n_s - 1) * (lam + m.stall) + m.c + G * m.n_s * m.S
+    out = 6 * q + 1 + (m.S == 1)
+    if m.K == 1:
+        return m.first + 3 * m.S + streams + p + 3 + out
+    nb = -(-(m.K - 1) // m.B)
+    chooser = (nb + 2) + 4 * (m.K - 1) + m.S * (m.K - 1 + nb)
+    lo = m.lo_bits * (m.S + 1) + 5 * m.lo_bits - 2
+    return m.first + chooser + lo + 7 + 4 * (m.S - 1) + streams + p + 6 + out
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 12), st.integers(1, 6), st.integers(1, 300),
+       st.integers(1, 30), st.integers(1, 8), st.integers(1, 50), st.integers(1, 11), st.booleans())
+def test_connections_equal_the_documented_closed_form(n_s, S, B, K, rho, c, lo_bits, first, stall):
+    m = Member(n_s, S, B, K, rho, c, lo_bits, first, stall)
+    assert m.connections == _closed_form(m)
+    head = -(-(K - 1) // B) + 2 + lo_bits if K > 1 else 0
+    q = c + 1 + (S == 1)
+    assert m.depth == 1 + head + (n_s - 1) * (rho + c + 1 + stall) + c + 2 + 1 + q + 1
+
+
 def _brute_force(floors, c, first, d):
     """Every member of the default's space: S <= 2, B <= 4, every n, rho as measured or
     1-4 bits fewer (greedy blocks), stalled or not for S = B = 1, dense within DENSE_RATIO

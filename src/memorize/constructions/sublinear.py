@@ -45,12 +45,15 @@ Exact sizes, as :class:`Member` computes them (``K >= 2`` blocks,
 ``g = 9`` connections and ``G = 2`` neurons per gate for ``S = 1``, 18 and 4
 otherwise, ``f_1`` the first layer's nonzero weights and bias):
 
-* depth ``= 1 + (nb + 2 + b_lo) + ((n_s - 1) lambda + c + 2) + 1 + q + 1``;
+* depth ``= 1 + (nb + 2 + b_lo) + ((n_s - 1)(lambda + s) + c + 2) + 1 + q + 1``
+  (without the chooser and ``lo`` terms when ``K = 1``);
 * connections ``= f_1 + (nb + 2) + 4 (K - 1) + S (K - 1 + nb)`` (chooser)
   ``+ b_lo (S + 1) + 5 b_lo - 2`` (reading ``lo``)
-  ``+ 11 + 4 (S - 1) + S ((n_s - 1)(7 + 6c + g + 5 rho) + 6c + g)`` (streams)
-  ``+ 3 + (n_s - 1) lambda + c + 1 + n_s G S`` (the register ``P``)
-  ``+ 6q - 2 + 3 + [S = 1]`` (output);
+  ``+ 7 + 4 (S - 1) + S ((n_s - 1)(7 + 6c + g + 5 rho) + 6c + g)`` (streams)
+  ``+ (n_s - 1)(lambda + s) + c + 6 + n_s G S`` (the register ``P``; ``s = 1``
+  for a stalled member, below) ``+ 6q + 1 + [S = 1]`` (output); with ``K = 1``
+  the chooser and ``lo`` terms go, the streams' ``7 + 4 (S - 1)`` is ``3 S`` and
+  ``P``'s ``c + 6`` is ``c + 3``;
 * width ``= max(1 + 2B + S, S + 3, 1 + S (G + 2))`` (``n_s >= 2``, full batches);
 * dense params ``= sum (w_{l-1} + 1) w_l`` over :meth:`Member.layer_sizes`;
 * max bits: ``B_0 + 4`` with ``B_0 = n_s lambda + b_lo`` the bits of stream 0's
