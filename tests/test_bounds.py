@@ -4,6 +4,7 @@ theorem's upper bound and the lower bounds."""
 import math
 
 import numpy as np
+import sympy as sp
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -63,6 +64,23 @@ def test_vardi_depth_L_is_N_over_L():
     # Below L = lambda = 35.706 the bound is the two-layer regime's d + N.
     assert evaluate(VARDI_DEPTH.statement["params"], L=8, **VARDI_EXAMPLE) == pytest.approx(
         10 + VARDI_EXAMPLE["N"])
+
+
+@pytest.mark.parametrize("sep", [1.0, 0.5, 2.0, 1.9, 0.1, 0.01, 2 * math.sin(math.pi / 7),
+                                 2 * math.sin(math.pi / 12), 2 * math.sin(math.pi / 1000)])
+def test_great_circle_count_agrees_everywhere(sep):
+    # One exact count: data (the instance), bounds (the lower bound), the threshold
+    # construction's bound; at spacings where pi / asin(sep / 2) is within 1e-12 of an integer
+    # the floats would be off by one. The sympy formula agrees where it evaluates exactly.
+    from memorize.constructions.threshold import first_layer_lower_bound
+    from memorize.data import circle_points, great_circle
+
+    m = circle_points(sep)
+    assert first_layer_threshold(10**6, 3, sep, 1.0) == m // 2 == first_layer_lower_bound(sep)
+    if sep <= 1.9:
+        assert len(great_circle(sep, d=2, seed=0)[0]) == m - m % 2
+    exact = int(sp.floor(sp.pi / sp.asin(sp.Rational(sep) / 2)))
+    assert m == exact
 
 
 def test_yang_width_depth_by_hand():

@@ -181,7 +181,7 @@ def test_seed_is_deterministic():
 @pytest.mark.parametrize("delta", [1.9, 1.0, 0.5, 0.3, 0.12])
 def test_great_circle_instance(delta):
     X, y = data.great_circle(delta, d=3, seed=1)
-    N = math.floor(math.pi / math.asin(delta / 2))
+    N = data.circle_points(delta)
     assert len(X) == N - N % 2 and len(X) % 2 == 0
     assert np.allclose(np.linalg.norm(X, axis=1), 1) and np.all(X[:, 2] == 0)
     chords = np.linalg.norm(np.diff(X, axis=0), axis=1)
@@ -216,11 +216,11 @@ def test_lower_bound_values():
         data.great_circle(0.1, d=1)
 
 
-def test_lower_bound_is_tight_for_four_points():
-    # delta = 1: four points on a circle, alternating labels; no single line through the
-    # origin-free plane splits all four neighbour pairs (exhaustive over line arrangements).
+def test_lower_bound_is_tight_for_the_hexagon():
+    # delta = 1: six points on a circle (pi / asin(1/2) = 6 exactly), alternating labels; no
+    # single line splits all six neighbour pairs (exhaustive over line arrangements).
     X, y = data.great_circle(1.0, seed=0)
-    assert len(X) == 4 and first_layer_lower_bound(1.0) == 2
+    assert len(X) == 6 and first_layer_lower_bound(1.0) == 3
     angles = np.linspace(0, 2 * np.pi, 181)
     for a in angles:
         w = np.array([np.cos(a), np.sin(a)])

@@ -20,8 +20,10 @@ calls, so a network built on the merged set is correct on every original row.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -367,11 +369,46 @@ def adversarial_pairs(n, d, delta, *, num_classes=2, radius=1.0, seed=None):
     return X, y
 
 
+def circle_points(delta, radius=1.0) -> int:
+    """``floor(pi / arcsin(delta / (2 radius)))``, exactly: the most points a circle of radius
+    ``radius`` holds at consecutive chords ``>= delta``.
+
+    The one definition of the great-circle count (:func:`great_circle`,
+    :func:`memorize.bounds.lower.first_layer_threshold` and the threshold
+    construction's lower bound use it; ``memorize.bounds.lower.CIRCLE_POINTS``
+    is the same formula in sympy). Floats put ``pi / arcsin(1/2)`` at
+    5.999...; here ``m`` points fit iff ``x = delta / (2 radius) <= sin(pi / m)``,
+    decided at 120 digits, and by Niven's theorem ``sin(pi / m)`` is rational
+    (where equality could hide) only at ``m = 2`` and ``6``, where the digits
+    show the equality.
+
+    >>> circle_points(1.0), circle_points(0.1), circle_points(2.0)
+    (6, 62, 2)
+    """
+    import mpmath
+
+    x = Fraction(delta) / (2 * Fraction(radius))
+    if not 0 < x <= 1:
+        raise DataError(f"delta / (2 radius) = {float(x)!r} must lie in (0, 1] for points on a circle")
+    with mpmath.workdps(120):
+        xm = mpmath.mpf(x.numerator) / x.denominator
+
+        def fits(m: int) -> bool:  # m >= 2: pi / m <= pi / 2, where sin increases
+            return xm <= mpmath.sin(mpmath.pi / m) + mpmath.mpf(10) ** -100
+
+        m = max(2, math.floor(math.pi / math.asin(float(x))))
+        while fits(m + 1):
+            m += 1
+        while m > 2 and not fits(m):
+            m -= 1
+    return m
+
+
 def great_circle(delta, *, d=2, seed=None):
     """Alternating labels on a great circle at spacing ``delta``: the first-layer lower-bound instance.
 
-    ``N = floor(pi / arcsin(delta/2))`` is the most points a circle holds at
-    consecutive chord ``>= delta``; the instance keeps the largest even
+    ``N = floor(pi / arcsin(delta/2))`` (:func:`circle_points`, exact) is the most
+    points a circle holds at consecutive chord ``>= delta``; the instance keeps the largest even
     number ``N' <= N`` of them (alternating labels need an even cycle) at
     angles ``phi_0 + k theta``, ``theta = 2 arcsin(delta/2)``, so consecutive
     chords are ``delta`` (up to rounding) and the closing gap is
@@ -385,7 +422,7 @@ def great_circle(delta, *, d=2, seed=None):
     if int(d) != d or d < 2:
         raise DataError(f"d must be an integer >= 2 to hold a circle, got {d!r}")
     theta = 2 * np.arcsin(delta / 2)
-    N = int(np.floor(np.pi / np.arcsin(delta / 2)))
+    N = circle_points(delta)
     N -= N % 2
     phi = _rng(seed).uniform(0, 2 * np.pi) + theta * np.arange(N)
     X = np.zeros((N, int(d)))

@@ -17,6 +17,7 @@ import math
 
 import sympy as sp
 
+from memorize.data import circle_points
 from memorize.bounds.symbols import B, C, N, U, W, L, d, delta, log2, r, width
 
 E = sp.E
@@ -168,9 +169,7 @@ def first_layer_threshold(n: int, dim: int, sep: float, rad: float) -> int:
     argument does not apply)."""
     if dim < 2 or n < 2 or not sep > 0 or not rad > 0 or sep > 2 * rad:
         return 0
-    # Exact: floats would put pi / asin(1/2) at 5.999...; sympy keeps it at 6.
-    m = int(CIRCLE_POINTS.subs({delta: sp.Rational(sep), r: sp.Rational(rad)}))
-    return min(n, m) // 2
+    return min(n, circle_points(sep, rad)) // 2  # exact: CIRCLE_POINTS at (sep, rad)
 
 
 def log2_values(bits: int) -> float:

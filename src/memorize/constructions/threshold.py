@@ -126,7 +126,7 @@ from memorize.constructions.threshold_gadgets import (
     parity_hidden_rows,
     parity_output_row,
 )
-from memorize.data import check_magnitude, deduplicate, radius, separation
+from memorize.data import check_magnitude, circle_points, deduplicate, radius, separation
 from memorize.errors import ConstructionError, DataError
 from memorize.network import Layer, Network
 
@@ -190,8 +190,9 @@ def first_layer_lower_bound(delta: float) -> int:
 
 
 def great_circle_size(delta: float) -> int:
-    """Points of the great-circle instance: the even one of ``N, N - 1``, ``N = floor(pi/arcsin(delta/2))``."""
-    N = math.floor(math.pi / math.asin(delta / 2))
+    """Points of the great-circle instance: the even one of ``N, N - 1``,
+    ``N = floor(pi/arcsin(delta/2))`` (:func:`memorize.data.circle_points`, exact)."""
+    N = circle_points(delta)
     return N - (N % 2)
 
 
