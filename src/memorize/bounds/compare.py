@@ -202,7 +202,7 @@ def _flags(result: Comparison, tb) -> dict:
                         f"{ratio:.3g}x an exact bound: the network is not the theorem's (check its options)")
     for k, v in result.lower.items():
         if v <= 1:
-            flags[f"lower {k}"] = "vacuous here (at this depth or width it allows a single unit)"
+            flags[f"lower {k}"] = "vacuous here (it asks for no more than 1)"
         elif k == "first_layer_width":
             flags[f"lower {k}"] = "a worst-case bound (points on a great circle); random data can need fewer"
     return flags

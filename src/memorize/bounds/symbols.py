@@ -13,6 +13,8 @@ not certified sizes. Logarithms are base 2 throughout.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import sympy as sp
 
 from memorize.errors import MemorizeError
@@ -27,16 +29,28 @@ c_O = sp.Symbol("c_O", positive=True)
 DEFAULTS = {"c_O": 1}
 
 
+def _exact(v):
+    """Ints and Fractions stay exact in sympy; floats stay floats (data measured in floats)."""
+    if isinstance(v, bool) or not isinstance(v, (int, Fraction)):
+        return v
+    return sp.Integer(v) if isinstance(v, int) else sp.Rational(v.numerator, v.denominator)
+
+
 def log2(x) -> sp.Expr:
     """``log_2 x`` as a sympy expression."""
     return sp.log(x, 2)
 
 
-def evaluate(expr, **values) -> float:
-    """The value of the bound ``expr`` at ``values`` (keyed by symbol name), as a float.
+def evaluate(expr, **values):
+    """The value of the bound ``expr`` at ``values`` (keyed by symbol name): an ``int`` or a
+    ``Fraction`` when the value is an exact rational (a count), else a float.
 
     >>> evaluate(2 * N + d, N=10, d=3)
-    23.0
+    23
+    >>> evaluate(N / 4, N=10)
+    Fraction(5, 2)
+    >>> evaluate(sp.sqrt(N), N=2)
+    1.4142135623730951
 
     Raises :class:`MemorizeError` naming any symbol left without a value.
     """
@@ -48,7 +62,11 @@ def evaluate(expr, **values) -> float:
         raise MemorizeError(
             f"the bound {expr} needs values for {', '.join(missing)}; pass them as keywords"
         )
-    value = expr.subs({by_name[k]: v for k, v in subs.items() if k in by_name})
+    value = expr.subs({by_name[k]: _exact(v) for k, v in subs.items() if k in by_name})
+    if value.is_Integer:
+        return int(value)
+    if value.is_Rational:
+        return Fraction(int(value.p), int(value.q))
     try:
         return float(sp.N(value, 30))
     except TypeError:
