@@ -50,7 +50,7 @@ def _check_shapes(net: Network, X: np.ndarray, y: np.ndarray, output: str) -> No
         check_labels(net.output_dim, y)
     elif net.output_dim != 1:
         raise DataError(
-            f"the network has {net.output_dim} outputs; output='label' checks a scalar output equal "
+            f"the network has {net.output_dim} outputs; output=\"label\" checks a scalar output equal "
             "to the label; for a classifier (the label is the index of the largest output) use "
             "output=\"argmax\" (memorize verify --output argmax)"
         )
