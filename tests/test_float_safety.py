@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import sys
 from fractions import Fraction
 
@@ -10,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memorize import build, verify
+from memorize import build, data, verify
 from memorize.errors import DataError, MemorizeError
 from memorize.extras import MissingExtraError
 from memorize.network import Layer, Network
@@ -140,20 +142,81 @@ def test_minimal_precision_errors():
         quantize(third, -1)
 
 
-def test_half_precision_needs_torch():
+def test_bfloat16_needs_torch_and_float16_does_not():
     X, y = np.arange(3, dtype=float).reshape(-1, 1), np.arange(3)
     net = _wide_weight_network()
-    with pytest.raises(MemorizeError, match="float16 is evaluated with torch only"):
-        float_safety(net, X, y, dtypes=("float16",), torch=False)
-    pytest.importorskip("torch", reason="half precision is evaluated with memorize[torch]")
-    report = float_safety(net, X, y, dtypes=("float16", "bfloat16"), torch=True)
-    assert [(r.backend, r.dtype) for r in report.results] == [("torch", "float16"), ("torch", "bfloat16")]
+    with pytest.raises(MemorizeError, match="bfloat16 is evaluated with torch only"):
+        float_safety(net, X, y, dtypes=("bfloat16",), torch=False)
     # 2^60 overflows float16 (max 65504): inf * 0 is nan, so even x = 0 fails
-    f16 = report.result("float16", "torch")
+    f16 = float_safety(net, X, y, dtypes=("float16",), torch=False).result("float16", "numpy")
     assert (f16.n_exact, f16.failed_representation, f16.params_overflow) == (0, 3, 2)
+    pytest.importorskip("torch", reason="bfloat16 is evaluated with memorize[torch]")
+    report = float_safety(net, X, y, dtypes=("float16", "bfloat16"), torch=True)
+    assert [(r.backend, r.dtype) for r in report.results] == [
+        ("numpy", "float16"), ("torch", "float16"), ("torch", "bfloat16")]
+    assert report.result("float16", "torch") == dataclasses.replace(f16, backend="torch")
     # bfloat16 has float32's range and rounds 2^60 + 1 to 2^60: only x = 0 survives
     bf16 = report.result("bfloat16", "torch")
     assert (bf16.n_exact, bf16.failed_representation, bf16.params_overflow) == (1, 2, 0)
+
+
+def _huge_weight_network():
+    """relu(2^200 x) / 2^200 = x for x >= 0: exact in float64, while float32, float16 and
+    bfloat16 round 2^200 to inf (overflow) and 2^-200 to 0."""
+    return Network(1, (Layer.from_dense([[1 << 200]], [0], "relu"),
+                       Layer.from_dense([[Fraction(1, 1 << 200)]], [0], "identity")))
+
+
+@pytest.mark.parametrize("backend, dtype", [("numpy", "float32"), ("numpy", "float16"),
+                                            ("torch", "float32"), ("torch", "bfloat16")])
+def test_weights_of_2_to_200_overflow_to_inf_without_raising(backend, dtype):
+    if backend == "torch":
+        pytest.importorskip("torch", reason="the torch backend needs memorize[torch]")
+    X, y = np.arange(4, dtype=float).reshape(-1, 1), np.arange(4)
+    report = float_safety(_huge_weight_network(), X, y, dtypes=("float64", dtype),
+                          torch=backend == "torch")
+    assert report.result("float64", backend).n_exact == 4
+    r = report.result(dtype, backend)
+    # inf * 0 and 0 * inf are nan, so no point survives; each failure is one of representation
+    assert (r.n_exact, r.failed_representation, r.params_overflow, r.params_inexact) == (0, 4, 1, 2)
+    assert r.failed_step_flip == r.failed_rounding == 0
+    assert "1 overflow to inf" in report.summary()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_an_overflowing_step_unit_has_no_margin(dtype):
+    # H(2^200 x - 2^199) on x in {0, 1}: margin 2^199 exactly; in dtype the weight and bias are
+    # +-inf, so both pre-activations are nan and H gives 0, right on x = 0 and wrong on x = 1.
+    net = Network(1, (Layer.from_dense([[1 << 200]], [-(1 << 199)], "step"),
+                      Layer.from_dense([[1]], [0], "identity")))
+    X, y = np.array([[0.0], [1.0]]), np.array([0, 1])
+    report = float_safety(net, X, y, dtypes=("float64", dtype), torch=False)
+    assert report.result("float64").min_step_margin == 1 << 199
+    r = report.result(dtype)
+    assert (r.n_exact, r.failed_representation, r.params_overflow) == (1, 1, 2)
+    assert r.min_step_margin is None
+
+
+def test_float_safety_of_relu_bubeck_in_float32_returns_a_report():
+    # the reproducer of issue 16: relu_bubeck's weights exceed 2^128, float32's range
+    X, y = data.random_separated(100, 5, delta=0.05, num_classes=4, seed=0)
+    net = build("relu_bubeck", X, y)
+    report = float_safety(net, X, y, dtypes=("float32",), torch=TORCH_BACKEND)
+    assert report.n_memorized == 100
+    for r in report.results:
+        assert r.dtype == "float32" and r.params_overflow > 0 and r.min_step_margin is None
+        assert r.failed_representation == r.n_points - r.n_exact
+
+
+def test_to_float_rounds_once_and_overflows_to_inf():
+    from memorize.verify.floats import to_float
+
+    # float32(float(x)) would round twice: to the float64 tie 1 + 2^-24, then to even, 1
+    x = 1 + Fraction(1, 2**24) + Fraction(1, 2**60)
+    assert float(to_float(x, np.float32)) == 1 + 2**-23
+    assert float(to_float(1 << 200, np.float32)) == math.inf
+    assert float(to_float(-(1 << 2000), np.float64)) == -math.inf
+    assert float(to_float(-65520, np.float16)) == -math.inf  # beyond float16's 65504
 
 
 def test_optional_packages_are_imported_only_when_used():

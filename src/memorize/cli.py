@@ -106,7 +106,7 @@ def cmd_verify(args) -> int:
     net = formats.load(args.network, max_bytes=args.max_bytes or formats.MAX_FILE_BYTES)
     X, y = load_data(args.data, max_bytes=args.max_bytes or MAX_DATA_BYTES)
     progress = None if args.quiet or args.json else Progress("verifying", stream=sys.stderr)
-    report = verify(net, X, y, float64=not args.no_float, progress=progress)
+    report = verify(net, X, y, output=args.output, float64=not args.no_float, progress=progress)
     if progress:
         progress.close()
     if args.json:
@@ -255,6 +255,9 @@ def make_parser() -> argparse.ArgumentParser:
     v.add_argument("--data", required=True, help=".npz file with arrays X and y")
     v.add_argument("--json", action="store_true", help="print the report as one JSON object")
     v.add_argument("--no-float", action="store_true", help="skip the float64 comparison")
+    v.add_argument("--output", choices=("label", "argmax"), default="label",
+                   help="label: the scalar output equals the label (default); argmax: a classifier "
+                        "whose label's output is strictly the largest")
     v.set_defaults(func=cmd_verify)
 
     cp = sub.add_parser("compare", parents=[common, limits],

@@ -9,7 +9,9 @@ first reason that applies, each established in exact arithmetic:
 1. ``representation``: rounding the weights, biases and inputs to the dtype
    already changes the output, even evaluated exactly (the exact evaluation of
    the rounded network on the rounded inputs differs from the exact output).
-   A weight beyond the dtype's range (``inf``) counts here too.
+   A weight beyond the dtype's range counts here too: it becomes ``+-inf`` in
+   the float evaluation, and a network with an infinite weight has no exact
+   evaluation to compare with (its rows carry no step margin either).
 2. ``step_flip``: a step unit's float output differs from its exact output in
    the rounded network (its pre-activation is closer to 0 than the float
    error accumulated so far: a margin below the dtype's resolution).
@@ -20,6 +22,11 @@ To find step flips the network is cut after each step layer: step outputs are
 0 or 1, floats that feed the next segment exactly, so the exact activations of
 every step layer cost one exact evaluation in total, run in lockstep with the
 float evaluations (only the current segment's activations are kept).
+
+numpy evaluates float64, float32 and float16 (float16 values summed in float32
+and rounded once per layer, see :func:`memorize.verify.evaluate_float`); torch
+also evaluates bfloat16. Both round every weight once to the nearest number of
+the dtype, deciding an overflow (``+-inf``) from the exact weight.
 
 :func:`minimal_precision` finds the fewest fractional bits ``b`` such that
 rounding every weight and bias to the nearest multiple of ``2^-b`` (ties to
@@ -48,14 +55,17 @@ from memorize.verify.floats import evaluate_float
 __all__ = ["DtypeSafety", "FloatSafetyReport", "PrecisionResult", "float_safety",
            "minimal_precision", "quantize"]
 
-_NUMPY_DTYPES = ("float64", "float32")
-# Stands for a weight that overflows the dtype: every float conversion makes it +-inf.
-_OVERFLOW = 1 << 1100
+_NUMPY_DTYPES = ("float64", "float32", "float16")
 
 
 @dataclass
 class DtypeSafety:
-    """Float evaluation in one dtype with one backend, against the exact outputs."""
+    """Float evaluation in one dtype with one backend, against the exact outputs.
+
+    ``min_step_margin`` is the smallest ``|pre-activation|`` of a step unit in the
+    network rounded to ``dtype``, exactly; ``None`` when there is no step unit or
+    when ``params_overflow > 0`` (an infinite weight has no exact margin).
+    """
 
     backend: str
     dtype: str
@@ -100,7 +110,10 @@ class FloatSafetyReport:
             f"{'w inexact':>9} {'x inexact':>9}  min step margin",
         ]
         for r in self.results:
-            margin = "-" if r.min_step_margin is None else f"{float(r.min_step_margin):.3g}"
+            if r.params_overflow:  # no exact rounded network, so no margin
+                margin = f"- ({r.params_overflow} overflow to inf)"
+            else:
+                margin = "-" if r.min_step_margin is None else f"{float(r.min_step_margin):.3g}"
             lines.append(
                 f"{r.backend:8} {r.dtype:9} {f'{r.n_exact}/{r.n_points}':>13} "
                 f"{r.failed_representation:>6} {r.failed_step_flip:>6} {r.failed_rounding:>6} "
@@ -114,7 +127,7 @@ class FloatSafetyReport:
 
 # -- rounding a network to a float format ---------------------------------------
 
-def _round_layer(layer: Layer, fmt) -> tuple[Layer, int, int]:
+def _round_layer(layer: Layer, fmt) -> tuple[Layer | None, int, int]:
     changed = overflow = 0
 
     def rnd(v):
@@ -123,7 +136,7 @@ def _round_layer(layer: Layer, fmt) -> tuple[Layer, int, int]:
         if r is None:
             overflow += 1
             changed += 1
-            return _OVERFLOW if v > 0 else -_OVERFLOW
+            return None  # the layer is discarded below
         if r != v:
             changed += 1
         return r
@@ -132,18 +145,23 @@ def _round_layer(layer: Layer, fmt) -> tuple[Layer, int, int]:
     bias = tuple(rnd(v) for v in layer.bias)
     if not changed:
         return layer, 0, 0
+    if overflow:
+        return None, changed, overflow
     entries = zip(layer.rows.tolist(), layer.cols.tolist(), values)
     return Layer.from_entries(layer.in_dim, layer.out_dim, entries, bias, layer.activation), changed, overflow
 
 
-def _round_network(net: Network, fmt) -> tuple[Network, int, int]:
+def _round_network(net: Network, fmt) -> tuple[Network | None, int, int]:
+    """``net`` with every weight and bias rounded to ``fmt`` exactly, the number changed and
+    the number that overflow; the network is ``None`` when one overflows (it would be
+    ``+-inf``, which no exact network holds)."""
     layers, changed, overflow = [], 0, 0
     for layer in net.layers:
         lr, c, o = _round_layer(layer, fmt)
         layers.append(lr)
         changed += c
         overflow += o
-    return Network(net.input_dim, layers, net.meta), changed, overflow
+    return (Network(net.input_dim, layers, net.meta) if not overflow else None), changed, overflow
 
 
 def _segments(net: Network) -> list[Network]:
@@ -162,29 +180,33 @@ def _segments(net: Network) -> list[Network]:
 class _Lockstep:
     """The rounded network evaluated exactly and by each float backend, segment by segment."""
 
-    output: np.ndarray  # exact final outputs (ints) over ``scale``
+    output: np.ndarray | None  # exact final outputs (ints) over ``scale``; None: no exact network
     scale: int
     min_step_margin: Fraction | None
     floats: list[np.ndarray]  # each backend's float outputs
     flipped: list[np.ndarray]  # per backend and point: did any step unit differ from the exact?
 
 
-def _lockstep(segments: list[Network], X: np.ndarray, runs) -> _Lockstep:
+def _lockstep(segments: list[Network] | None, n_segments: int, X: np.ndarray, runs) -> _Lockstep:
+    """Run the float backends over ``n_segments`` segments beside the exact rounded
+    ``segments`` (``None`` when a weight overflowed: then the floats run alone)."""
     # Only the current segment's activations are held, so deep networks cost no extra memory.
     exact_in, float_in = X, [X] * len(runs)
     flipped = [np.zeros(X.shape[0], dtype=bool) for _ in runs]
-    margin = None
-    for k, seg in enumerate(segments):
-        ev = evaluate(seg, exact_in)
+    margin = ev = None
+    for k in range(n_segments):
+        float_in = [run(k, a) for run, a in zip(runs, float_in)]
+        if segments is None:
+            continue
+        ev = evaluate(segments[k], exact_in)
         if ev.min_step_margin is not None:
             margin = ev.min_step_margin if margin is None else min(margin, ev.min_step_margin)
-        float_in = [run(k, a) for run, a in zip(runs, float_in)]
-        if k < len(segments) - 1:
+        if k < n_segments - 1:
             exact_in = np.stack([o.astype(np.float64) for o in ev.outputs], axis=1)
             for flip, a in zip(flipped, float_in):
                 flip |= np.any(a != exact_in, axis=1)
-    return _Lockstep(ev.outputs[0].astype(object), ev.scale, margin,
-                     [a[:, 0] for a in float_in], flipped)
+    return _Lockstep(None if ev is None else ev.outputs[0].astype(object),
+                     1 if ev is None else ev.scale, margin, [a[:, 0] for a in float_in], flipped)
 
 
 def _numpy_segments(segments, dtype):
@@ -217,7 +239,7 @@ def _equals_exact(f: np.ndarray, out: np.ndarray, scale: int) -> np.ndarray:
 
 
 def _round_inputs(X: np.ndarray, fmt) -> np.ndarray:
-    if fmt.name in _NUMPY_DTYPES:
+    if fmt.name in ("float64", "float32"):
         return X.astype(fmt.name).astype(np.float64)
     rounded = [round_to(v, fmt) for v in X.ravel().tolist()]
     if None in rounded:
@@ -240,7 +262,7 @@ def float_safety(net: Network, X, y, dtypes=("float64", "float32"), torch="auto"
     ----------
     net : Network with one output
     X, y : the data set (``y`` gives the memorization count of the exact network)
-    dtypes : float types to try (numpy evaluates float64 and float32; torch also float16, bfloat16)
+    dtypes : float types to try (numpy evaluates float64, float32 and float16; torch also bfloat16)
     torch : ``True`` to also evaluate the :func:`memorize.export.to_torch` module (needs
         ``memorize[torch]``), ``False`` not to, ``"auto"`` if torch is installed
 
@@ -268,7 +290,7 @@ def float_safety(net: Network, X, y, dtypes=("float64", "float32"), torch="auto"
     torch_only = [f.name for f in fmts if f.name not in _NUMPY_DTYPES]
     if torch_only and not use_torch:
         raise MemorizeError(f"{', '.join(torch_only)} is evaluated with torch only; pass torch=True "
-                            "(pip install 'memorize[torch]') or use float64/float32")
+                            "(pip install 'memorize[torch]') or use float64/float32/float16")
 
     exact = evaluate(net, X)
     out0 = exact.outputs[0].astype(object)
@@ -278,22 +300,28 @@ def float_safety(net: Network, X, y, dtypes=("float64", "float32"), torch="auto"
         n_points=int(X.shape[0]), n_memorized=n_memorized, max_bits=net.max_bits,
         significand_bits=None if None in sig else max(sig, default=1),
     )
+    segments = _segments(net)
     for fmt in fmts:
         rounded, changed, overflow = _round_network(net, fmt)
         Xr = _round_inputs(X, fmt)
         inputs_inexact = int(np.count_nonzero(Xr != X))
-        rsegs = _segments(rounded)
+        rsegs = None if rounded is None else _segments(rounded)
         backends = []
         if fmt.name in _NUMPY_DTYPES:
-            backends.append(("numpy", _numpy_segments(rsegs, fmt.name)))
+            # the rounded weights convert to floats exactly; an overflowing one is rounded
+            # to +-inf by evaluate_float from the exact weight
+            backends.append(("numpy", _numpy_segments(rsegs or segments, fmt.name)))
         if use_torch:
-            backends.append(("torch", _torch_segments(_segments(net), fmt.name)))
-        run = _lockstep(rsegs, Xr, [r for _, r in backends])
-        repr_wrong = ~np.array([int(a) * exact.scale == int(b) * run.scale
-                                for a, b in zip(run.output, out0)], dtype=bool)
+            backends.append(("torch", _torch_segments(segments, fmt.name)))  # to_torch rounds
+        run = _lockstep(rsegs, len(segments), Xr, [r for _, r in backends])
+        if run.output is None:  # an infinite weight: every float failure is one of representation
+            repr_wrong = np.ones(len(out0), dtype=bool)
+        else:
+            repr_wrong = ~np.array([int(a) * exact.scale == int(b) * run.scale
+                                    for a, b in zip(run.output, out0)], dtype=bool)
         for (backend, _), f, flipped in zip(backends, run.floats, run.flipped):
             wrong = ~_equals_exact(f, out0, exact.scale)
-            rep = wrong & (repr_wrong | bool(overflow))
+            rep = wrong & repr_wrong
             step = wrong & ~rep & flipped
             report.results.append(DtypeSafety(
                 backend=backend, dtype=fmt.name, n_points=int(X.shape[0]),
