@@ -126,3 +126,15 @@ def test_info_lists_every_option(name, capsys):
     assert out.startswith(f"{name}: ") and "theorem: " in out
     for key in memorize.get(name).options:
         assert f"  {key} " in out
+
+
+@pytest.mark.parametrize("kind,args", [("ball", ["--n", "40", "--classes", "3"]),
+                                       ("sphere", ["--n", "30"]), ("pairs", ["--n", "20"]),
+                                       ("circle", ["--delta", "0.5"])])
+def test_data_writes_what_build_and_verify_read(tmp_path, capsys, kind, args):
+    out = tmp_path / "d.npz"
+    assert main(["data", kind, *args, "--d", "3", "--out", str(out), "--quiet"]) == 0
+    assert main(["build", "relu_two_layer", "--data", str(out), "--out", str(tmp_path / "n.json"),
+                 "--quiet"]) == 0
+    assert main(["verify", str(tmp_path / "n.json"), "--data", str(out), "--quiet"]) == 0
+    assert main(["data", kind, "--out", str(tmp_path / "missing" / "d.npz")]) == 2

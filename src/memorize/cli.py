@@ -22,6 +22,8 @@ import traceback
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from memorize import __version__
 from memorize import data as data_mod
 from memorize import formats
@@ -149,6 +151,33 @@ def cmd_info(args) -> int:
     return 0
 
 
+#: ``memorize data KIND``: the built-in generators, as ``(X, y)`` from the parsed arguments.
+DATA_KINDS = {
+    "ball": lambda a: data_mod.random_separated(a.n, a.d, a.delta, num_classes=a.classes, seed=a.seed),
+    "sphere": lambda a: data_mod.random_separated(a.n, a.d, a.delta, num_classes=a.classes,
+                                                  sphere=True, seed=a.seed),
+    "pairs": lambda a: data_mod.adversarial_pairs(a.n, a.d, a.delta, num_classes=a.classes, seed=a.seed),
+    "circle": lambda a: data_mod.great_circle(a.delta, d=a.d, seed=a.seed),
+    "digits": lambda a: _digits(a.seed),
+}
+
+
+def _digits(seed):
+    from memorize.datasets import digits
+
+    return digits(seed=seed)
+
+
+def cmd_data(args) -> int:
+    check_writable(args.out, "output file", MemorizeError)
+    X, y = DATA_KINDS[args.kind](args)
+    with open(args.out, "wb") as fh:  # an open handle: np.savez adds no suffix
+        np.savez(fh, X=X, y=y)
+    if not args.quiet:
+        print(f"wrote {args.kind}: N={len(X)} d={X.shape[1]} C={int(y.max()) + 1} -> {args.out}")
+    return 0
+
+
 def cmd_list(args) -> int:
     width = max(len(name) for name in available())
     for name in available():
@@ -271,6 +300,20 @@ def make_parser() -> argparse.ArgumentParser:
                           help="a construction's theorem, guarantee and options")
     info.add_argument("name", help="construction name (see `memorize list`)")
     info.set_defaults(func=cmd_info)
+
+    dt = sub.add_parser("data", parents=[common],
+                        help="write a generated data set (X, y) to an .npz file for build and verify")
+    dt.add_argument("kind", choices=sorted(DATA_KINDS),
+                    help="ball/sphere: separated random points, random labels; pairs: close pairs "
+                         "with different labels; circle: the great-circle instance (n is implied "
+                         "by delta); digits: scikit-learn's digits (the examples extra)")
+    dt.add_argument("--n", type=_int_in(1, DEMO_MAX["n"]), default=DEMO["n"], help="points")
+    dt.add_argument("--d", type=_int_in(1, DEMO_MAX["d"]), default=DEMO["d"], help="dimension")
+    dt.add_argument("--classes", type=_int_in(1, DEMO_MAX["classes"]), default=2, help="classes")
+    dt.add_argument("--delta", type=float, default=DEMO["delta"], help="separation")
+    dt.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0")
+    dt.add_argument("--out", required=True, help="the .npz file to write")
+    dt.set_defaults(func=cmd_data)
 
     ls = sub.add_parser("list", parents=[common], help="list the registered constructions")
     ls.set_defaults(func=cmd_list)
