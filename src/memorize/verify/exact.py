@@ -59,7 +59,11 @@ class _Row:
         self._coded = None
 
     def bounds(self) -> tuple[int, int]:
-        """Exact (min, max) of the values that occur (every coded value occurs)."""
+        """(min, max) of the values that occur (every coded value occurs).
+
+        Exact, except for limb rows of more than two limbs: bounds within ``2^-31``
+        relative (:func:`memorize.verify.limbs.bounds`), which is all their uses need.
+        """
         if self._bounds is None:
             v = self.vals
             if v.ndim == 2:
