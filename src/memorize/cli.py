@@ -77,11 +77,34 @@ def cmd_build(args) -> int:
     return 0
 
 
+def _workers(text: str) -> int:
+    """``--workers``: a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer number of processes, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer number of processes, got {text!r}")
+    return value
+
+
+def _add_parallel_options(p: argparse.ArgumentParser, what: str) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=_workers, default=1, metavar="N",
+                   help=f"{what} in N local processes (default 1)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help=f"{what} on the Dask cluster whose scheduler is at ADDRESS "
+                        "(e.g. tcp://10.0.0.1:8786; needs memorize[dask])")
+
+
 def cmd_verify(args) -> int:
+    from memorize.verify.parallel import executor_for
+
     net = formats.load(args.network)
     X, y = load_data(args.data)
     progress = None if args.quiet or args.json else Progress("verifying", stream=sys.stderr)
-    report = verify(net, X, y, float64=not args.no_float, progress=progress)
+    with executor_for(net, args.workers, args.scheduler) as executor:
+        report = verify(net, X, y, float64=not args.no_float, progress=progress, executor=executor)
     if progress:
         progress.close()
     if args.json:
@@ -125,10 +148,13 @@ def cmd_demo(args) -> int:
 
 def cmd_reproduce(args) -> int:
     from memorize.reproduce import reproduce
+    from memorize.verify.parallel import executor_for
 
     say = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     start = time.perf_counter()
-    result = reproduce(args.figures or None, out=args.out, quick=args.quick, progress=say)
+    with executor_for(None, args.workers, args.scheduler) as executor:
+        result = reproduce(args.figures or None, out=args.out, quick=args.quick, progress=say,
+                           executor=executor)
     for name, paths in result["figures"].items():
         slopes = result["slopes"].get(name, {})
         fitted = ", ".join(f"{k} {v:.2f}" for k, v in slopes.items() if v == v)
@@ -161,6 +187,7 @@ def make_parser() -> argparse.ArgumentParser:
     v.add_argument("--data", required=True, help=".npz file with arrays X and y")
     v.add_argument("--json", action="store_true", help="print the report as one JSON object")
     v.add_argument("--no-float", action="store_true", help="skip the float64 comparison")
+    _add_parallel_options(v, "check contiguous chunks of points")
     v.set_defaults(func=cmd_verify)
 
     ls = sub.add_parser("list", parents=[common], help="list the registered constructions")
@@ -182,6 +209,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help=f"figures to draw (default all): {', '.join(FIGURES)}")
     r.add_argument("--out", default="out", help="output folder (default out/)")
     r.add_argument("--quick", action="store_true", help="small sweeps, a few minutes on 2 cores")
+    _add_parallel_options(r, "run the independent builds and verifications")
     r.set_defaults(func=cmd_reproduce)
     return p
 

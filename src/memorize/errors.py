@@ -23,3 +23,10 @@ class FormatError(MemorizeError, ValueError):
 
 class ConstructionError(MemorizeError, ValueError):
     """A construction cannot be built: unknown name, bad option, or a precondition fails."""
+
+
+class WorkerError(MemorizeError, RuntimeError):
+    """Parallel verification could not finish: a worker died or a scheduler is unreachable.
+
+    No verdict is given then; the message says which points were left unchecked.
+    """

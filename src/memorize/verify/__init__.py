@@ -13,13 +13,13 @@ float evaluation is available as a labelled comparison (:mod:`memorize.verify.fl
 from __future__ import annotations
 
 import time
-from fractions import Fraction
 
 import numpy as np
 
 from memorize.data import validate
-from memorize.errors import DataError
+from memorize.errors import DataError, MemorizeError
 from memorize.network import Network
+from memorize.verify.chunks import merge
 from memorize.verify.exact import Evaluation, evaluate
 from memorize.verify.float_safety import (
     DtypeSafety,
@@ -30,11 +30,12 @@ from memorize.verify.float_safety import (
     quantize,
 )
 from memorize.verify.floats import evaluate_float
+from memorize.verify.parallel import WorkerPool, run_chunks
 from memorize.verify.report import Report
 
 __all__ = ["DtypeSafety", "Evaluation", "FloatSafetyReport", "PrecisionResult", "Report",
-           "evaluate", "evaluate_float", "float_safety", "is_memorizing", "minimal_precision",
-           "quantize", "verify"]
+           "WorkerPool", "evaluate", "evaluate_float", "float_safety", "is_memorizing",
+           "minimal_precision", "quantize", "verify"]
 
 
 def _check_shapes(net: Network, X: np.ndarray) -> None:
@@ -50,7 +51,7 @@ def _check_shapes(net: Network, X: np.ndarray) -> None:
 
 
 def verify(net: Network, X, y, *, float64: bool = True, max_failures: int = 20,
-           progress=None) -> Report:
+           progress=None, executor=None, chunk_size: int | None = None) -> Report:
     """Check exactly that ``net(X[i]) == y[i]`` for every point; return a :class:`Report`.
 
     Parameters
@@ -61,41 +62,52 @@ def verify(net: Network, X, y, *, float64: bool = True, max_failures: int = 20,
     float64 : also evaluate in float64 and report whether it agrees (information only)
     max_failures : how many failing points to list with expected and actual outputs
     progress : optional ``callable(done, total)`` for long runs
+    executor : optional ``concurrent.futures.Executor`` or Dask ``distributed.Client``
+        that checks contiguous chunks of points in parallel
+        (:mod:`memorize.verify.parallel`; :class:`~memorize.verify.parallel.WorkerPool`
+        sends the network to each process once). The report is the serial one.
+    chunk_size : points per chunk (default: one chunk per worker, within the
+        evaluator's memory budget)
 
     Raises
     ------
     DataError
         if the data are malformed or do not fit the network's input.
+    WorkerError
+        if a worker dies or the cluster fails: no verdict is given.
+
+    Examples
+    --------
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> from memorize import build, data
+    >>> X, y = data.random_separated(50, 3, delta=0.05, num_classes=4, seed=2)
+    >>> net = build("relu_bubeck", X, y)
+    >>> with ThreadPoolExecutor(2) as ex:
+    ...     parallel = verify(net, X, y, executor=ex, chunk_size=20)
+    >>> serial = verify(net, X, y)
+    >>> (parallel.ok, parallel.min_margin) == (serial.ok, serial.min_margin)
+    True
     """
     X, y = validate(X, y)
     _check_shapes(net, X)
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer))
+                                   or chunk_size < 1):
+        raise MemorizeError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     start = time.perf_counter()
-    ev = evaluate(net, X, progress=progress)
+    parts = run_chunks(net, X, y, executor=executor, chunk_size=chunk_size, float64=float64,
+                       max_failures=max_failures, progress=progress)
+    merged = merge(parts, len(X), max_failures)
     seconds = time.perf_counter() - start
-    out = ev.outputs[0]
-    if out.dtype != object and ev.scale * (int(y.max()) + 1) < (1 << 62):
-        wrong = np.flatnonzero(out != y * ev.scale)
-    else:
-        wrong = np.flatnonzero(out.astype(object) != y.astype(object) * ev.scale)
-    failures = [
-        {"index": int(i), "expected": int(y[i]), "got": str(Fraction(int(out[i]), ev.scale))}
-        for i in wrong[:max_failures]
-    ]
-    f_agree = f_failed = None
-    if float64:
-        fo = evaluate_float(net, X)[:, 0]
-        f_failed = int(np.count_nonzero(fo != y))
-        f_agree = f_failed == 0
     counts = net.counts()
     return Report(
-        ok=len(wrong) == 0,
+        ok=merged.n_failed == 0,
         n_points=int(X.shape[0]),
-        n_failed=int(len(wrong)),
-        failed=[int(i) for i in wrong[:max_failures]],
-        failures=failures,
-        min_margin=ev.min_step_margin,
-        float64_agrees=f_agree,
-        float64_failed=f_failed,
+        n_failed=merged.n_failed,
+        failed=merged.failed,
+        failures=merged.failures,
+        min_margin=merged.min_margin,
+        float64_agrees=None if merged.float64_failed is None else merged.float64_failed == 0,
+        float64_failed=merged.float64_failed,
         seconds=seconds,
         meta=dict(net.meta),
         **counts,

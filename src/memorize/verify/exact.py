@@ -629,7 +629,8 @@ def _eval_chunk(net: Network, X: np.ndarray, F: int, margin: _Margin):
     return [r.per_point() for r in rows], scales
 
 
-def _chunk_size(net: Network, n: int) -> int:
+def points_per_chunk(net: Network, n: int) -> int:
+    """Points evaluated at once: about ``2^22`` neuron values of the widest layer in memory."""
     widths = []
     layers = net.layers
     skip = False
@@ -653,7 +654,7 @@ def evaluate(net: Network, X, *, chunk_size: int | None = None, progress=None) -
     """
     X = np.ascontiguousarray(np.asarray(X, dtype=np.float64) + 0.0)
     n = X.shape[0]
-    size = chunk_size or _chunk_size(net, n)
+    size = chunk_size or points_per_chunk(net, n)
     F = dyadic.scale_bits(X)
     margin = _Margin()
     parts: list[list[np.ndarray]] = []

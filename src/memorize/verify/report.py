@@ -56,7 +56,8 @@ class Report:
                 + ("agrees on every point" if self.float64_agrees
                    else f"wrong on {self.float64_failed} points")
             )
-        lines.append(f"exact verification took {self.seconds:.2f} s")
+        lines.append(f"exact verification took {self.seconds:.2f} s"
+                     + (" (with the float64 comparison)" if self.float64_agrees is not None else ""))
         for f in self.failures[:5]:
             lines.append(f"  point {f['index']}: expected {f['expected']}, got {f['got']}")
         return "\n".join(lines)
