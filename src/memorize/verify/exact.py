@@ -50,13 +50,15 @@ _FUSE_MIN_WIDTH = 16
 class _Row:
     """The values of one neuron over a batch (see the module docstring for the kinds)."""
 
-    __slots__ = ("vals", "codes", "_bounds", "_coded")
+    __slots__ = ("vals", "codes", "_bounds", "_coded", "_other", "_uses")
 
     def __init__(self, vals: np.ndarray, codes: np.ndarray | None = None):
         self.vals = vals
         self.codes = codes
         self._bounds = None
         self._coded = None
+        self._other = None  # the same values as objects (of a limb row) or limbs (of an object row)
+        self._uses = 0  # small-weight uses of an object row (see _limb_form)
 
     def bounds(self) -> tuple[int, int]:
         """(min, max) of the values that occur (every coded value occurs).
@@ -212,8 +214,30 @@ def _coded_sum(terms, bias: int) -> _Row:
 def _objects(row: _Row) -> np.ndarray:
     """A per-point row's values as an object array (for the big-integer path)."""
     if row.is_limbs:
-        return limbs.to_object(row.vals)
+        if row._other is None:
+            row._other = limbs.to_object(row.vals)
+        return row._other
     return row.vals if row.vals.dtype == object else row.vals.astype(object)
+
+
+def _limb_form(row: _Row) -> np.ndarray | None:
+    """A per-point row's values as an int64 or limb array, None if they need over ``MAX_LIMBS`` limbs.
+
+    Converted lazily, at the second use under a small weight: the conversion costs a few
+    object passes, which pays off only for rows read again (the line ``t`` of a deep
+    construction is read by every layer; a wide layer's outputs are read once).
+    """
+    if row.vals.dtype != object:
+        return row.vals
+    if row._other is None:
+        row._uses += 1
+        if row._uses < 2:
+            return None
+        count = limbs.count_for(row.maxabs())
+        if count > limbs.MAX_LIMBS:
+            return None
+        row._other = limbs.from_ints(row.vals, count)
+    return row._other
 
 
 def _signed_sum(group, n: int) -> _Row:
@@ -229,8 +253,12 @@ def _signed_sum(group, n: int) -> _Row:
     return _demote(_Row(np.asarray(inner, dtype=object)))
 
 
-def _combine(terms: list[tuple[_Row, int]], bias: int, n: int) -> _Row:
-    """The exact row ``bias + sum(w * row)``."""
+def _combine(terms: list[tuple[_Row, int]], bias: int, n: int, sums: dict | None = None) -> _Row:
+    """The exact row ``bias + sum(w * row)``.
+
+    ``sums`` (shared by the rows of one layer) keeps the inner sums of rows grouped
+    under one big weight: neurons of a layer often scale the same difference of ramps.
+    """
     small, wide, big, coded = [], [], [], []
     heavy: dict[int, list] = {}  # per-point rows under big weights, grouped by |w|
     bound = wide_bound = wide_weight = 0
@@ -245,17 +273,27 @@ def _combine(terms: list[tuple[_Row, int]], bias: int, n: int) -> _Row:
         if not on_object and not row.is_limbs and bound + m < _LIMIT:
             bound += m
             small.append((row.vals, w))
-        elif not on_object and wide_weight + abs(w) <= limbs.WEIGHT_LIMIT:
+        elif wide_weight + abs(w) <= limbs.WEIGHT_LIMIT and (vals := _limb_form(row)) is not None:
             wide_bound += m
             wide_weight += abs(w)
-            wide.append((row.vals, w))
+            wide.append((row, vals, w))
         elif abs(w) >= _LIMIT or not on_object:
             heavy.setdefault(abs(w), []).append((row, 1 if w > 0 else -1))
         else:
             big.append((row.vals, w))
     for w, group in heavy.items():
         # w*p - w*q = w*(p - q): the inner difference of ramps has few distinct values.
-        for row, sg in ([(_signed_sum(group, n), 1)] if len(group) > 1 else group):
+        if len(group) > 1:
+            group = sorted(group, key=lambda t: id(t[0]))
+            flip = group[0][1]
+            key = tuple((id(r), sg * flip) for r, sg in group)
+            inner = None if sums is None else sums.get(key)
+            if inner is None:
+                inner = _signed_sum([(r, sg * flip) for r, sg in group], n)
+                if sums is not None:
+                    sums[key] = inner
+            group = [(inner, flip)]
+        for row, sg in group:
             if (c := row.coded()) is not None:
                 coded.append((c, sg * w))
             else:
@@ -287,7 +325,7 @@ def _combine(terms: list[tuple[_Row, int]], bias: int, n: int) -> _Row:
             acc += coded_row.vals.astype(np.int64)[coded_row.codes]
         return _Row(acc)
     if not big and limbs.count_for(total) <= limbs.MAX_LIMBS:
-        parts = list(wide)
+        parts = [(vals, w) for _, vals, w in wide]
         if acc is not None:
             parts.append((acc, 1))
         if coded_row is not None:
@@ -301,9 +339,9 @@ def _combine(terms: list[tuple[_Row, int]], bias: int, n: int) -> _Row:
         acc = coded_row.per_point() if acc is None else acc + coded_row.per_point()
     elif bias:
         acc = np.full(n, bias, dtype=object) if acc is None else acc + _big(bias)
-    for vals, w in wide:
-        part = limbs.to_object(vals) if vals.ndim == 2 else vals.astype(object)
-        acc = part * w if acc is None else acc + part * w
+    for row, _, w in wide:
+        part = _objects(row) * w
+        acc = part if acc is None else acc + part
     for vals, w in big:
         part = vals * _big(w) if w != 1 else vals
         acc = part if acc is None else (acc.astype(object) if acc.dtype != object else acc) + part
@@ -326,17 +364,13 @@ def _from_limbs(z: np.ndarray) -> _Row:
 
 
 def _demote(row: _Row) -> _Row:
-    """An object per-point row whose values fit int64 (or a few limbs) becomes such a row."""
+    """An object per-point row whose values fit int64 becomes an int64 row."""
     if row.codes is None and row.vals.dtype == object and len(row.vals):
         lo, hi = row.bounds()
         if -_LIMIT < lo and hi < _LIMIT:
             out = _Row(row.vals.astype(np.int64))
-        elif limbs.count_for(max(-lo, hi)) <= limbs.MAX_LIMBS:
-            out = _Row(limbs.from_ints(row.vals, limbs.count_for(max(-lo, hi))))
-        else:
-            return row
-        out._bounds = (lo, hi)
-        return out
+            out._bounds = (lo, hi)
+            return out
     return row
 
 
@@ -589,6 +623,7 @@ def _eval_layer(layer: Layer, rows: list[_Row], scales: list[int], n: int, margi
     cols = layer.cols.tolist()
     ptr = layer.indptr.tolist()
     out = []
+    sums: dict = {}  # the layer's rows are alive while it is evaluated, so their ids are keys
     for r in range(layer.out_dim):
         lo, hi = ptr[r], ptr[r + 1]
         terms = [(rows[cols[k]], weights[k]) for k in range(lo, hi)]
@@ -600,7 +635,7 @@ def _eval_layer(layer: Layer, rows: list[_Row], scales: list[int], n: int, margi
         ):
             out.append(terms[0][0])  # pass-through neuron: alias, keep its codes
             continue
-        z = _combine(terms, b, n)
+        z = _combine(terms, b, n, sums)
         out.append(_activate(z, layer.activation, new_scales[r], margin))
     return out, ([1] * layer.out_dim if layer.activation == "step" else new_scales)
 
