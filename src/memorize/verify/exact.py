@@ -50,7 +50,7 @@ _FUSE_MIN_WIDTH = 16
 class _Row:
     """The values of one neuron over a batch (see the module docstring for the kinds)."""
 
-    __slots__ = ("vals", "codes", "_bounds", "_coded", "_other", "_uses")
+    __slots__ = ("vals", "codes", "_bounds", "_coded", "_other")
 
     def __init__(self, vals: np.ndarray, codes: np.ndarray | None = None):
         self.vals = vals
@@ -58,7 +58,6 @@ class _Row:
         self._bounds = None
         self._coded = None
         self._other = None  # the same values as objects (of a limb row) or limbs (of an object row)
-        self._uses = 0  # small-weight uses of an object row (see _limb_form)
 
     def bounds(self) -> tuple[int, int]:
         """(min, max) of the values that occur (every coded value occurs).
@@ -223,16 +222,12 @@ def _objects(row: _Row) -> np.ndarray:
 def _limb_form(row: _Row) -> np.ndarray | None:
     """A per-point row's values as an int64 or limb array, None if they need over ``MAX_LIMBS`` limbs.
 
-    Converted lazily, at the second use under a small weight: the conversion costs a few
-    object passes, which pays off only for rows read again (the line ``t`` of a deep
-    construction is read by every layer; a wide layer's outputs are read once).
+    Object rows are converted by :func:`_demote` when they are made; this converts
+    (once) any other that a small weight meets.
     """
     if row.vals.dtype != object:
         return row.vals
     if row._other is None:
-        row._uses += 1
-        if row._uses < 2:
-            return None
         count = limbs.count_for(row.maxabs())
         if count > limbs.MAX_LIMBS:
             return None
@@ -364,13 +359,21 @@ def _from_limbs(z: np.ndarray) -> _Row:
 
 
 def _demote(row: _Row) -> _Row:
-    """An object per-point row whose values fit int64 becomes an int64 row."""
+    """An object per-point row whose values fit int64 (or a few limbs) becomes such a row.
+
+    It keeps its object values: a row next met by a big weight needs them again.
+    """
     if row.codes is None and row.vals.dtype == object and len(row.vals):
         lo, hi = row.bounds()
         if -_LIMIT < lo and hi < _LIMIT:
             out = _Row(row.vals.astype(np.int64))
-            out._bounds = (lo, hi)
-            return out
+        elif limbs.count_for(max(-lo, hi)) <= limbs.MAX_LIMBS:
+            out = _Row(limbs.from_ints(row.vals, limbs.count_for(max(-lo, hi))))
+            out._other = row.vals
+        else:
+            return row
+        out._bounds = (lo, hi)
+        return out
     return row
 
 

@@ -45,12 +45,16 @@ def from_int64(v: np.ndarray) -> np.ndarray:
 
 
 def from_ints(values, count: int) -> np.ndarray:
-    """Python (or gmpy2) integers as ``count`` normalized limbs (one Python pass per limb)."""
-    v = np.asarray(values, dtype=object)
-    z = np.empty((count, len(v)), dtype=np.int64)
-    for k in range(count - 1):
-        z[k] = ((v >> (BITS * k)) & MASK).astype(np.int64)
-    z[count - 1] = (v >> (BITS * (count - 1))).astype(np.int64)
+    """Python (or gmpy2) integers ``|v| < 2^(32 count - 1)`` as ``count`` normalized limbs.
+
+    Through each value's little-endian two's-complement bytes: read as 32-bit words,
+    the low words are the low limbs and the top word, read signed, the top limb.
+    """
+    size = 4 * count
+    buf = b"".join([int(v).to_bytes(size, "little", signed=True) for v in values])
+    words = np.frombuffer(buf, dtype=np.uint32).reshape(-1, count)
+    z = words.T.astype(np.int64)
+    z[-1] = words[:, -1].view(np.int32)
     return z
 
 
