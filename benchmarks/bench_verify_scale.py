@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import threading
 import time
 import warnings
@@ -77,16 +78,33 @@ def dataset(n: int, d: int, classes: int, seed: int):
     return data.random_separated(n, d, 1e-9, num_classes=classes, seed=seed)
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the pool's workers, once closed)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def timed_verify(net, X, y, workers: int):
+    """The report, wall seconds, CPU seconds (all processes) and peak memory of one verification."""
     with PeakMemory() as mem:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         if workers == 1:
             report = verify(net, X, y, float64=False)
         else:
             with WorkerPool(workers, net) as pool:
                 report = verify(net, X, y, float64=False, executor=pool)
-        seconds = time.perf_counter() - start
-    return report, seconds, mem.peak
+        seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    return report, seconds, cpu, mem.peak
+
+
+def layer_overhead(net, X, y, points: int = 64) -> float:
+    """Seconds per layer of verifying a handful of points: the per-layer interpreter cost."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        verify(net, X[:points], y[:points], float64=False)
+        best = min(best, time.perf_counter() - start)
+    return best / len(net.layers)
 
 
 def naive_seconds_per_point(net, X, y, k: int, seed: int) -> float:
@@ -123,11 +141,15 @@ def main(argv=None):
     c = net.counts()
     print(f"build: {time.perf_counter() - start:.1f} s; depth {c['depth']} width {c['width']} "
           f"nonzero params {c['nonzero_params']} max bits {c['max_bits']}", flush=True)
+    per_layer = layer_overhead(net, X, y)
+    print(f"per-layer overhead (64 points): {per_layer * 1e3:.2f} ms per layer, "
+          f"{per_layer * len(net.layers):.1f} s per chunk for the {len(net.layers)} layers  ({load()})",
+          flush=True)
     times = {}
     for w in args.workers:
-        report, seconds, peak = timed_verify(net, X, y, w)
+        report, seconds, cpu, peak = timed_verify(net, X, y, w)
         times[w] = seconds
-        print(f"verify --workers {w}: {seconds:.1f} s, peak memory {peak / 2**30:.2f} GiB, "
+        print(f"verify --workers {w}: {seconds:.1f} s wall, {cpu:.1f} s CPU, peak memory {peak / 2**30:.2f} GiB, "
               f"{'all points memorized' if report.ok else f'{report.n_failed} FAILED'}  ({load()})",
               flush=True)
     ws = sorted(times)

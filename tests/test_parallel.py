@@ -213,3 +213,16 @@ def test_missing_dask_extra_is_named(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed now fails
     with pytest.raises(MissingExtraError, match=r"memorize\[dask\]"):
         connect("tcp://127.0.0.1:8786")
+
+
+def test_reproduce_series_run_on_workers(pool):
+    from memorize.reproduce import _size_series
+    from memorize.verify.parallel import run_tasks
+
+    keys = ("construction", "N", "params", "nonzero_params", "depth", "verified")
+    (rows, skipped), = run_tasks(pool, _size_series, [("relu_two_layer", 0)])
+    serial, _ = _size_series("relu_two_layer", 0)
+    n = min(len(rows), len(serial))  # each series stops on its own time budget
+    assert n >= 3 and not skipped
+    assert [[r[k] for k in keys] for r in rows[:n]] == [[r[k] for k in keys] for r in serial[:n]]
+    assert all(r["verified"] for r in rows)

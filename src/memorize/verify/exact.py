@@ -39,7 +39,7 @@ from scipy import sparse
 
 from memorize import dyadic
 from memorize.network import Layer, Network
-from memorize.verify import limbs
+from memorize.verify import int64_layer, limbs
 
 _LIMIT = 1 << 62  # |int64 partial sums| stay below this
 _BIG = 1 << 4096  # above this gmpy2 beats Python ints on multiplication
@@ -531,7 +531,10 @@ class _Margin:
         self.value: Fraction | None = None
 
     def update(self, row: _Row, scale: int):
-        m = Fraction(_min_abs(row), scale)
+        self.update_value(_min_abs(row), scale)
+
+    def update_value(self, value: int, scale: int):
+        m = Fraction(value, scale)
         if self.value is None or m < self.value:
             self.value = m
 
@@ -606,6 +609,29 @@ def _limb_step_layer(layer: Layer, rows: list[_Row], weights: list[int], bias: l
     return [_Row((top[r] >= 0).astype(np.int64)) for r in range(layer.out_dim)]
 
 
+def _int64_rows(layer: Layer, cols: list[int], rows: list[_Row], weights: list[int], bias: list[int],
+                new_scales: list[int], n: int, margin: _Margin):
+    """The whole layer as one sparse product when all its inputs are int64 rows and
+    its outputs provably fit int64 (:mod:`memorize.verify.int64_layer`); else None."""
+    used = sorted(set(cols))
+    if layer.out_dim < 2 or any(rows[c].codes is not None or rows[c].vals.dtype == object
+                                or rows[c].is_limbs for c in used):
+        return None
+    position = {c: i for i, c in enumerate(used)}
+    z = int64_layer.product(weights, layer.rows, [position[c] for c in cols], bias,
+                            [rows[c].vals for c in used], [rows[c].maxabs() for c in used], n)
+    if z is None:
+        return None
+    if layer.activation == "relu":
+        np.maximum(z, 0, out=z)
+    elif layer.activation == "step":
+        for m, scale in zip(np.abs(z).min(axis=1).tolist(), new_scales):
+            margin.update_value(m, scale)
+        z = (z >= 0).astype(np.int64)
+        new_scales = [1] * layer.out_dim
+    return [_Row(z[r]) for r in range(layer.out_dim)], new_scales
+
+
 def _eval_layer(layer: Layer, rows: list[_Row], scales: list[int], n: int, margin: _Margin):
     weights, bias, new_scales = _integerize(layer, scales)
     if (layer.activation == "step" and layer.out_dim > 1 and weights
@@ -624,6 +650,9 @@ def _eval_layer(layer: Layer, rows: list[_Row], scales: list[int], n: int, margi
         if max(abs(w) for w in weights) * int(max(np.diff(layer.indptr).max(), 1)) < (1 << 36):
             return _limb_step_layer(layer, rows, weights, bias, n, common, margin), [1] * layer.out_dim
     cols = layer.cols.tolist()
+    vectorized = _int64_rows(layer, cols, rows, weights, bias, new_scales, n, margin)
+    if vectorized is not None:
+        return vectorized
     ptr = layer.indptr.tolist()
     out = []
     sums: dict = {}  # the layer's rows are alive while it is evaluated, so their ids are keys
