@@ -140,8 +140,10 @@ def run_chunks(net: Network, X: np.ndarray, y: np.ndarray, *, executor=None,
     else:
         payload = None if getattr(executor, "key", None) == key else blob
         submit, completed = executor.submit, concurrent.futures.as_completed
-    futures = {submit(_chunk_task, key, payload, X[s:e], y[s:e], s, float64, max_failures): (s, e)
-               for s, e in chunks}
+    futures = {}
+    for s, e in chunks:
+        job = lambda: submit(_chunk_task, key, payload, X[s:e], y[s:e], s, float64, max_failures)  # noqa: E731
+        futures[_guarded(job, f"points {s}..{e - 1}", futures)] = (s, e)
     parts, done = [], 0
     try:
         for fut in completed(list(futures)):
@@ -163,7 +165,9 @@ def run_tasks(executor, fn, jobs: list[tuple], on_done=None) -> list:
     ``on_done(job)`` is called as each finishes; a failed worker is a :class:`WorkerError`.
     """
     submit = (lambda *a: executor.submit(*a, pure=False)) if _is_dask(executor) else executor.submit
-    futures = [submit(fn, *job) for job in jobs]
+    futures: list = []
+    for job in jobs:
+        futures.append(_guarded(lambda: submit(fn, *job), f"the job {job!r}", futures))
     results = []
     try:
         for job, fut in zip(jobs, futures):
@@ -179,11 +183,22 @@ def run_tasks(executor, fn, jobs: list[tuple], on_done=None) -> list:
 
 def _result(fut, what: str):
     """``fut.result()``; anything but a memorize error means the worker failed: WorkerError."""
+    return _guarded(fut.result, what, ())
+
+
+def _guarded(call, what: str, submitted):
+    """``call()``, with any failure but a memorize error turned into a WorkerError.
+
+    A pool whose worker died is broken at the next submit as well as at the next
+    result; on failure the futures already ``submitted`` are cancelled.
+    """
     try:
-        return fut.result()
+        return call()
     except MemorizeError:
         raise
     except Exception as exc:
+        for fut in submitted:
+            fut.cancel()
         raise WorkerError(
             f"a worker failed on {what} ({type(exc).__name__}: {str(exc) or 'no message'}); "
             "no verdict: run again, with fewer workers or more memory per worker"
