@@ -104,11 +104,35 @@ def cmd_build(args) -> int:
     return 0
 
 
+def _workers(text: str) -> int:
+    """``--workers``: a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer number of processes, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer number of processes, got {text!r}")
+    return value
+
+
+def _add_parallel_options(p: argparse.ArgumentParser, what: str) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=_workers, default=1, metavar="N",
+                   help=f"{what} in N local processes (default 1)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help=f"{what} on the Dask cluster whose scheduler is at ADDRESS "
+                        "(e.g. tcp://10.0.0.1:8786; needs memorize[dask])")
+
+
 def cmd_verify(args) -> int:
+    from memorize.verify.parallel import executor_for
+
     net = formats.load(args.network, max_bytes=args.max_bytes or formats.MAX_FILE_BYTES)
     X, y = load_data(args.data, max_bytes=args.max_bytes or MAX_DATA_BYTES)
     progress = None if args.quiet or args.json else Progress("verifying", stream=sys.stderr)
-    report = verify(net, X, y, output=args.output, float64=not args.no_float, progress=progress)
+    with executor_for(net, args.workers, args.scheduler) as executor:
+        report = verify(net, X, y, output=args.output, float64=not args.no_float,
+                        progress=progress, executor=executor)
     if progress:
         progress.close()
     if args.json:
@@ -232,11 +256,14 @@ def cmd_demo(args) -> int:
 
 def cmd_reproduce(args) -> int:
     from memorize.reproduce import reproduce
+    from memorize.verify.parallel import executor_for
 
     _check_folder(args.out)
     say = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     start = time.perf_counter()
-    result = reproduce(args.figures or None, out=args.out, quick=args.quick, progress=say)
+    with executor_for(None, args.workers, args.scheduler) as executor:
+        result = reproduce(args.figures or None, out=args.out, quick=args.quick, progress=say,
+                           executor=executor)
     for name, paths in result["figures"].items():
         slopes = result["slopes"].get(name, {})
         fitted = ", ".join(f"{k} {v:.2f}" for k, v in slopes.items() if v == v)
@@ -287,6 +314,7 @@ def make_parser() -> argparse.ArgumentParser:
     v.add_argument("--output", choices=("label", "argmax"), default="label",
                    help="label: the scalar output equals the label (default); argmax: a classifier "
                         "whose label's output is strictly the largest")
+    _add_parallel_options(v, "check contiguous chunks of points")
     v.set_defaults(func=cmd_verify)
 
     cp = sub.add_parser("compare", parents=[common, limits],
@@ -340,6 +368,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help=f"figures to draw (default all): {', '.join(FIGURES)}")
     r.add_argument("--out", default="out", help="output folder (default out/)")
     r.add_argument("--quick", action="store_true", help="small sweeps, a few minutes on 2 cores")
+    _add_parallel_options(r, "run the independent builds and verifications")
     r.set_defaults(func=cmd_reproduce)
     return p
 

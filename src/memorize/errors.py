@@ -27,3 +27,10 @@ class ConstructionError(MemorizeError, ValueError):
 
 class ArgumentError(MemorizeError, ValueError):
     """A function argument is of the wrong type or out of range (a callback that is not callable, say)."""
+
+
+class WorkerError(MemorizeError, RuntimeError):
+    """Parallel verification could not finish: a worker died or a scheduler is unreachable.
+
+    No verdict is given then; the message says which points were left unchecked.
+    """

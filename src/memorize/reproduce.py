@@ -70,7 +70,7 @@ _COLUMNS = ["construction", "N", "d", "C", "r", "delta", "option", "value", "con
 
 
 def reproduce(figures: Iterable[str] | None = None, out: str | Path = "out", quick: bool = False,
-              progress: Callable[[str], None] | None = None) -> dict:
+              progress: Callable[[str], None] | None = None, executor=None) -> dict:
     """Build, verify and draw the figures ``figures`` (default: all of :data:`FIGURES`).
 
     Parameters
@@ -78,7 +78,11 @@ def reproduce(figures: Iterable[str] | None = None, out: str | Path = "out", qui
     figures : names from :data:`FIGURES`; None for all
     out : output folder; ``out/tables/NAME.csv`` and ``out/figures/NAME.{png,pdf}``
     quick : small sweeps (about a minute on 2 cores) instead of the full ones
-    progress : optional ``callable(message)`` told about each build
+    progress : optional ``callable(message)`` told about each build (with an
+        executor: about each finished series)
+    executor : optional ``concurrent.futures.Executor`` or Dask client: the
+        independent series (one construction's sweep, each with its own time
+        budget) are built and verified on it, side by side
 
     Returns
     -------
@@ -104,8 +108,9 @@ def reproduce(figures: Iterable[str] | None = None, out: str | Path = "out", qui
     say = progress or (lambda message: None)
     result = {"figures": {}, "tables": {}, "rows": {}, "slopes": {}, "skipped": []}
     sweep_cache: dict = {}
+    run = _Runner(executor, say)
     for name in names:
-        rows, skipped = _SWEEPS[name](q, say, sweep_cache)
+        rows, skipped = _SWEEPS[name](q, run, sweep_cache)
         result["skipped"] += [(name, c, why) for c, why in skipped]
         result["rows"][name] = rows
         result["tables"][name] = _write_csv(out / "tables" / f"{name}.csv", rows)
@@ -169,37 +174,53 @@ def _theorem_params(name: str, values: dict, options: dict):
         return ""
 
 
-def _sweep_sizes(q, say, cache):
-    """Every registered construction over the sizes ``_SIZES[q]`` (shared by params and bits)."""
-    if "sizes" in cache:
-        return cache["sizes"]
+class _Runner:
+    """Runs independent series, in this process or on an executor; results in submission order."""
+
+    def __init__(self, executor, say):
+        self.executor, self.say = executor, say
+
+    def __call__(self, fn, jobs: list[tuple]) -> list:
+        if self.executor is None:
+            return [fn(*job, say=self.say) for job in jobs]
+        from memorize.verify.parallel import run_tasks
+
+        return run_tasks(self.executor, fn, jobs, on_done=lambda job: self.say(f"{job[0]}: series done"))
+
+
+def _size_series(name: str, q: int, say=None):
+    """One construction over the sizes ``_SIZES[q]``, until its time budget runs out."""
+    say = say or (lambda message: None)
     rows, skipped = [], []
-    for name in available():
-        spent, last, growth = 0.0, 0.0, 2.0
-        for n in _SIZES[q]:
-            # Sizes double; expect the next run to grow as the last one did (at least 2x).
-            if spent + last * growth > _BUDGET_S[q]:
-                break
-            X, y = data.random_separated(n, _DIM, _SEP, num_classes=_CLASSES, seed=n)
-            start = time.perf_counter()
-            try:
-                rows.append(_measure(name, X, y, say))
-            except MemorizeError as exc:
-                skipped.append((name, f"N={n}: {exc}"))
-                break
-            cost = time.perf_counter() - start
-            growth = max(2.0, cost / last) if last > 0.05 else 2.0
-            spent, last = spent + cost, cost
-    cache["sizes"] = (rows, skipped)
+    spent, last, growth = 0.0, 0.0, 2.0
+    for n in _SIZES[q]:
+        # Sizes double; expect the next run to grow as the last one did (at least 2x).
+        if spent + last * growth > _BUDGET_S[q]:
+            break
+        X, y = data.random_separated(n, _DIM, _SEP, num_classes=_CLASSES, seed=n)
+        start = time.perf_counter()
+        try:
+            rows.append(_measure(name, X, y, say))
+        except MemorizeError as exc:
+            skipped.append((name, f"N={n}: {exc}"))
+            break
+        cost = time.perf_counter() - start
+        growth = max(2.0, cost / last) if last > 0.05 else 2.0
+        spent, last = spent + cost, cost
     return rows, skipped
 
 
-def _sweep_depth(q, say, cache):
-    name = "relu_sublinear"
-    if name not in available():
-        return [], [(name, "not registered")]
-    if "depth" not in get(name).options:
-        return [], [(name, "has no depth option")]
+def _sweep_sizes(q, run, cache):
+    """Every registered construction over the sizes ``_SIZES[q]`` (shared by params and bits)."""
+    if "sizes" not in cache:
+        series = run(_size_series, [(name, q) for name in available()])
+        cache["sizes"] = ([r for rows, _ in series for r in rows], [s for _, sk in series for s in sk])
+    return cache["sizes"]
+
+
+def _depth_series(name: str, q: int, say=None):
+    """``name`` with ``depth = L`` for the budgets ``_DEPTHS[q]`` at ``N = _DEPTH_N[q]``."""
+    say = say or (lambda message: None)
     n = _DEPTH_N[q]
     X, y = data.random_separated(n, _DIM, _SEP, num_classes=_CLASSES, seed=n)
     rows, skipped = [], []
@@ -222,32 +243,47 @@ def _sweep_depth(q, say, cache):
     return rows, skipped
 
 
-def _sweep_threshold(q, say, cache):
+def _sweep_depth(q, run, cache):
+    name = "relu_sublinear"
+    if name not in available():
+        return [], [(name, "not registered")]
+    if "depth" not in get(name).options:
+        return [], [(name, "has no depth option")]
+    return run(_depth_series, [(name, q)])[0]
+
+
+def _threshold_series(name: str, q: int, say=None):
+    """``name`` on adversarial pairs, over ``1/delta`` and over ``N``, each within its time budget."""
+    say = say or (lambda message: None)
+    rows, skipped = [], []
+    dim = 16  # room for pairs at distance 1/4 with centres 3/4 apart in the unit ball
+    n = _THRESHOLD_N[q]
+    start = time.perf_counter()
+    for inv in _INV_DELTAS[q]:
+        if time.perf_counter() - start > _BUDGET_S[q]:
+            break
+        try:
+            X, y = data.adversarial_pairs(n, dim, 1.0 / inv, seed=int(inv * 10))
+            rows.append(_measure(name, X, y, say, "inv_delta", inv))
+        except MemorizeError as exc:
+            skipped.append((name, f"1/delta={inv}: {exc}"))
+    start = time.perf_counter()
+    for n in _SIZES[q]:
+        if time.perf_counter() - start > _BUDGET_S[q]:
+            break
+        try:
+            X, y = data.adversarial_pairs(n, dim, 0.1, seed=n)
+            rows.append(_measure(name, X, y, say, "N", n))
+        except MemorizeError as exc:
+            skipped.append((name, f"N={n}: {exc}"))
+    return rows, skipped
+
+
+def _sweep_threshold(q, run, cache):
     names = [c for c in THRESHOLD_CONSTRUCTIONS if c in available()]
     skipped = [(c, "not registered") for c in THRESHOLD_CONSTRUCTIONS if c not in names]
-    rows = []
-    dim = 16  # room for pairs at distance 1/4 with centres 3/4 apart in the unit ball
-    for name in names:
-        n = _THRESHOLD_N[q]
-        start = time.perf_counter()
-        for inv in _INV_DELTAS[q]:
-            if time.perf_counter() - start > _BUDGET_S[q]:
-                break
-            try:
-                X, y = data.adversarial_pairs(n, dim, 1.0 / inv, seed=int(inv * 10))
-                rows.append(_measure(name, X, y, say, "inv_delta", inv))
-            except MemorizeError as exc:
-                skipped.append((name, f"1/delta={inv}: {exc}"))
-        start = time.perf_counter()
-        for n in _SIZES[q]:
-            if time.perf_counter() - start > _BUDGET_S[q]:
-                break
-            try:
-                X, y = data.adversarial_pairs(n, dim, 0.1, seed=n)
-                rows.append(_measure(name, X, y, say, "N", n))
-            except MemorizeError as exc:
-                skipped.append((name, f"N={n}: {exc}"))
-    return rows, skipped
+    series = run(_threshold_series, [(name, q) for name in names])
+    return [r for rows, _ in series for r in rows], skipped + [s for _, sk in series for s in sk]
 
 
 _SWEEPS = {"params": _sweep_sizes, "bits": _sweep_sizes, "depth": _sweep_depth,

@@ -22,7 +22,8 @@ import numpy as np
 from memorize.data import validate
 from memorize.errors import DataError, MemorizeError
 from memorize.network import Network
-from memorize.verify.classify import argmax_check, check_labels, float_argmax_failures
+from memorize.verify.chunks import merge
+from memorize.verify.classify import check_labels
 from memorize.verify.exact import Evaluation, evaluate
 from memorize.verify.float_safety import (
     DtypeSafety,
@@ -34,9 +35,10 @@ from memorize.verify.float_safety import (
 )
 from memorize.verify.floats import evaluate_float
 from memorize.verify.exact_input import check_count, check_dim, check_network, check_progress
-from memorize.verify.report import Report, exact_str
+from memorize.verify.parallel import WorkerPool, run_chunks
+from memorize.verify.report import Report
 
-__all__ = ["DtypeSafety", "Evaluation", "FloatSafetyReport", "PrecisionResult", "Report",
+__all__ = ["DtypeSafety", "Evaluation", "FloatSafetyReport", "PrecisionResult", "Report", "WorkerPool",
            "evaluate", "evaluate_float", "float_safety", "is_memorizing", "minimal_precision",
            "quantize", "verify"]
 
@@ -53,19 +55,9 @@ def _check_shapes(net: Network, X: np.ndarray, y: np.ndarray, output: str) -> No
         )
 
 
-def _argmax_failures(ev: Evaluation, y: np.ndarray, max_failures: int):
-    """The failing points of the argmax check, their descriptions and the smallest gap."""
-    check = argmax_check(ev, y)
-    wrong = check.wrong
-    failures = [
-        {"index": int(i), "expected": int(y[i]), "got": int(check.rivals[i]), "gap": str(check.gap(i))}
-        for i in wrong[:max_failures]
-    ]
-    return wrong, failures, check.min_gap
-
-
 def verify(net: Network, X, y, *, output: str = "label", float64: bool = True,
-           max_failures: int = 20, progress=None) -> Report:
+           max_failures: int = 20, progress=None, executor=None,
+           chunk_size: int | None = None) -> Report:
     """Check exactly that ``net`` memorizes ``(X, y)``; return a :class:`Report`.
 
     Parameters
@@ -84,6 +76,12 @@ def verify(net: Network, X, y, *, output: str = "label", float64: bool = True,
         in argmax mode: whether the float64 outputs put every label strictly first)
     max_failures : how many failing points to list with expected and actual outputs
     progress : optional ``callable(done, total)`` for long runs
+    executor : optional ``concurrent.futures.Executor`` or Dask ``distributed.Client``
+        that checks contiguous chunks of points in parallel
+        (:mod:`memorize.verify.parallel`; :class:`~memorize.verify.parallel.WorkerPool`
+        sends the network to each process once). The report is the serial one.
+    chunk_size : points per chunk (default: one chunk per worker, within the
+        evaluator's memory budget)
 
     Raises
     ------
@@ -96,7 +94,9 @@ def verify(net: Network, X, y, *, output: str = "label", float64: bool = True,
     MemorizeError
         if ``output`` is neither ``"label"`` nor ``"argmax"``.
     ArgumentError
-        if ``max_failures`` or ``progress`` is of the wrong kind.
+        if ``max_failures``, ``progress`` or ``chunk_size`` is of the wrong kind.
+    WorkerError
+        if a worker dies or the cluster fails: no verdict is given.
 
     Examples
     --------
@@ -111,52 +111,47 @@ def verify(net: Network, X, y, *, output: str = "label", float64: bool = True,
     (True, Fraction(1, 2))
     >>> verify(net, X, np.array([1, 0, 0]), output="argmax").failed  # 0.25 is not class 0
     [1]
+
+    The same check in parallel over chunks of points gives the same report:
+
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> from memorize import build, data
+    >>> X, y = data.random_separated(50, 3, delta=0.05, num_classes=4, seed=2)
+    >>> net = build("relu_bubeck", X, y)
+    >>> with ThreadPoolExecutor(2) as ex:
+    ...     parallel = verify(net, X, y, executor=ex, chunk_size=20)
+    >>> serial = verify(net, X, y)
+    >>> (parallel.ok, parallel.min_margin) == (serial.ok, serial.min_margin)
+    True
     """
     check_network(net)
     check_count(max_failures, "max_failures")
     check_progress(progress)
     if output not in ("label", "argmax"):
         raise MemorizeError(f"output must be 'label' or 'argmax', got {output!r}")
+    if chunk_size is not None:
+        check_count(chunk_size, "chunk_size", 1)
     X, y = validate(X, y)
     _check_shapes(net, X, y, output)
     start = time.perf_counter()
-    ev = evaluate(net, X, progress=progress)
+    parts = run_chunks(net, X, y, executor=executor, chunk_size=chunk_size, output=output,
+                       float64=float64, max_failures=max_failures, progress=progress)
+    merged = merge(parts, len(X), max_failures)
     seconds = time.perf_counter() - start
-    gap = None
-    if output == "argmax":
-        wrong, failures, gap = _argmax_failures(ev, y, max_failures)
-    else:
-        out = ev.outputs[0]
-        if out.dtype != object and ev.scale * (int(y.max()) + 1) < (1 << 62):
-            wrong = np.flatnonzero(out != y * ev.scale)
-        else:
-            wrong = np.flatnonzero(out.astype(object) != y.astype(object) * ev.scale)
-        failures = [
-            {"index": int(i), "expected": int(y[i]), "got": exact_str(Fraction(int(out[i]), ev.scale))}
-            for i in wrong[:max_failures]
-        ]
-    f_agree = f_failed = None
-    if float64:
-        fo = evaluate_float(net, X)
-        if output == "argmax":
-            f_failed = float_argmax_failures(fo, y)
-        else:
-            f_failed = int(np.count_nonzero(fo[:, 0] != y))
-        f_agree = f_failed == 0
     counts = net.counts()
     return Report(
-        ok=len(wrong) == 0,
+        ok=merged.n_failed == 0,
         n_points=int(X.shape[0]),
-        n_failed=int(len(wrong)),
-        failed=[int(i) for i in wrong[:max_failures]],
-        failures=failures,
-        min_margin=ev.min_step_margin,
-        float64_agrees=f_agree,
-        float64_failed=f_failed,
+        n_failed=merged.n_failed,
+        failed=merged.failed,
+        failures=merged.failures,
+        min_margin=merged.min_margin,
+        float64_agrees=None if merged.float64_failed is None else merged.float64_failed == 0,
+        float64_failed=merged.float64_failed,
         seconds=seconds,
         meta=dict(net.meta),
         output=output,
-        min_argmax_gap=gap,
+        min_argmax_gap=merged.min_gap,
         **counts,
     )
 

@@ -9,10 +9,12 @@ How it stays exact and fast (the design measured in ``shared/exact_eval_bench.md
   positive scale ``S`` per layer (``a = a_int / S``), and the step unit only
   needs the sign. Only integer arithmetic is ever done.
 * **Neuron-major rows.** The values of one neuron over the batch form a row of
-  one of three kinds: a numpy ``int64`` vector (used only when an exact bound
-  proves no partial sum can overflow), a numpy object vector of Python/gmpy2
-  integers (big values, one per point), or a *coded* row: ``codes`` (an index
-  per point) into a short array of distinct big values. Big neurons of the
+  one of four kinds: a numpy ``int64`` vector (used only when an exact bound
+  proves no partial sum can overflow), a *limb* row (an ``(L, n)`` int64 array
+  of 32-bit limbs, :mod:`memorize.verify.limbs`, for per-point values of up to
+  ``32 L`` bits, ``L`` decided by the same exact bounds), a numpy object vector
+  of Python/gmpy2 integers (per-point values too big for limbs), or a *coded*
+  row: ``codes`` (an index per point) into a short array of distinct big values. Big neurons of the
   memorization constructions depend only on which block a point falls in, so
   coding them turns ``N`` big-integer operations per layer into about
   ``sqrt(N)``. Rows built from the same coded parent share their ``codes``
@@ -39,6 +41,7 @@ from scipy import sparse
 
 from memorize import dyadic
 from memorize.network import Layer, Network
+from memorize.verify import int64_layer, limbs
 from memorize.verify.exact_input import prepare
 
 _LIMIT = 1 << 62  # |int64 partial sums| stay below this
@@ -50,26 +53,41 @@ _FUSE_MIN_WIDTH = 16
 class _Row:
     """The values of one neuron over a batch (see the module docstring for the kinds)."""
 
-    __slots__ = ("vals", "codes", "_bounds", "_coded")
+    __slots__ = ("vals", "codes", "_bounds", "_coded", "_other")
 
     def __init__(self, vals: np.ndarray, codes: np.ndarray | None = None):
         self.vals = vals
         self.codes = codes
         self._bounds = None
         self._coded = None
+        self._other = None  # the same values as objects (of a limb row) or limbs (of an object row)
 
     def bounds(self) -> tuple[int, int]:
-        """Exact (min, max) of the values that occur (every coded value occurs)."""
+        """(min, max) of the values that occur (every coded value occurs).
+
+        Exact, except for limb rows of more than two limbs: bounds within ``2^-31``
+        relative (:func:`memorize.verify.limbs.bounds`), which is all their uses need.
+        """
         if self._bounds is None:
             v = self.vals
-            self._bounds = (int(v.min()), int(v.max())) if len(v) else (0, 0)
+            if v.ndim == 2:
+                self._bounds = limbs.bounds(v) if v.shape[1] else (0, 0)
+            else:
+                self._bounds = (int(v.min()), int(v.max())) if len(v) else (0, 0)
         return self._bounds
 
     def maxabs(self) -> int:
         lo, hi = self.bounds()
         return max(-lo, hi)
 
+    @property
+    def is_limbs(self) -> bool:
+        return self.vals.ndim == 2
+
     def per_point(self) -> np.ndarray:
+        """One value per point: int64, or object for limb and big rows."""
+        if self.is_limbs:
+            return limbs.to_object(self.vals)
         return self.vals if self.codes is None else self.vals[self.codes]
 
     def coded(self) -> "_Row | None":
@@ -77,9 +95,9 @@ class _Row:
         if self.codes is not None:
             return self
         if self._coded is None:
-            v, n = self.vals, len(self.vals)
+            v, n = self.vals, self.vals.shape[-1]
             lo, hi = self.bounds()
-            if v.dtype != object and hi - lo <= 4 * n + 64:
+            if v.dtype != object and v.ndim == 1 and hi - lo <= 4 * n + 64:
                 offset = v - lo
                 present = np.zeros(hi - lo + 1, dtype=bool)
                 present[offset] = True
@@ -87,21 +105,35 @@ class _Row:
                 uniq = np.flatnonzero(present) + lo
                 self._coded = _Row(np.array([int(u) for u in uniq], dtype=object),
                                    remap[offset].astype(np.intp))
-            elif len(sample := set(v[:: max(1, n // 64)].tolist())) <= 32:
-                # a sample suggests few distinct values: one equality pass per value,
-                # and a dictionary for whatever the sample missed
-                seen = list(sample)
-                codes = np.full(n, -1, dtype=np.intp)
-                for k, u in enumerate(seen):
-                    codes[v == u] = k
-                rest = np.flatnonzero(codes < 0)
-                if len(rest):
-                    index = {u: k for k, u in enumerate(seen)}
-                    codes[rest] = [index.setdefault(x, len(index)) for x in v[rest].tolist()]
-                    seen = list(index)
-                if len(seen) <= 2 * math.isqrt(n) + 64:
-                    self._coded = _Row(np.array(seen, dtype=object), codes)
+            else:
+                self._coded = self._coded_by_sample(n)
         return self._coded
+
+    def _coded_by_sample(self, n: int) -> "_Row | None":
+        # a sample suggests few distinct values: one equality pass per value,
+        # and a dictionary for whatever the sample missed
+        v = self.vals
+        step = max(1, n // 64)
+        sample = set((limbs.to_object(v[:, ::step]) if v.ndim == 2 else v[::step]).tolist())
+        if len(sample) > 32:
+            return None
+        seen = list(sample)
+        codes = np.full(n, -1, dtype=np.intp)
+        digits = limbs.from_ints(seen, v.shape[0]) if v.ndim == 2 else None
+        for k, u in enumerate(seen):
+            if digits is None:
+                codes[v == u] = k
+            else:
+                codes[(v == digits[:, k:k + 1]).all(axis=0)] = k
+        rest = np.flatnonzero(codes < 0)
+        if len(rest):
+            index = {u: k for k, u in enumerate(seen)}
+            missed = limbs.to_object(v[:, rest]) if v.ndim == 2 else v[rest]
+            codes[rest] = [index.setdefault(x, len(index)) for x in missed.tolist()]
+            seen = list(index)
+        if len(seen) > 2 * math.isqrt(n) + 64:
+            return None
+        return _Row(np.array(seen, dtype=object), codes)
 
 
 def _constant(value: int, n: int) -> _Row:
@@ -181,11 +213,53 @@ def _coded_sum(terms, bias: int) -> _Row:
     return _Row(np.asarray(acc, dtype=object), codes)
 
 
-def _combine(terms: list[tuple[_Row, int]], bias: int, n: int) -> _Row:
-    """The exact row ``bias + sum(w * row)``."""
-    small, big, coded = [], [], []
+def _objects(row: _Row) -> np.ndarray:
+    """A per-point row's values as an object array (for the big-integer path)."""
+    if row.is_limbs:
+        if row._other is None:
+            row._other = limbs.to_object(row.vals)
+        return row._other
+    return row.vals if row.vals.dtype == object else row.vals.astype(object)
+
+
+def _limb_form(row: _Row) -> np.ndarray | None:
+    """A per-point row's values as an int64 or limb array, None if they need over ``MAX_LIMBS`` limbs.
+
+    Object rows are converted by :func:`_demote` when they are made; this converts
+    (once) any other that a small weight meets.
+    """
+    if row.vals.dtype != object:
+        return row.vals
+    if row._other is None:
+        count = limbs.count_for(row.maxabs())
+        if count > limbs.MAX_LIMBS:
+            return None
+        row._other = limbs.from_ints(row.vals, count)
+    return row._other
+
+
+def _signed_sum(group, n: int) -> _Row:
+    """``sum(sign * row)`` of per-point rows: int64, limbs or objects, whichever is exact and cheapest."""
+    total = sum(r.maxabs() for r, _ in group)
+    if all(r.vals.dtype != object for r, _ in group):
+        if total < _LIMIT and not any(r.is_limbs for r, _ in group):
+            return _Row(sum((r.vals if sg > 0 else -r.vals) for r, sg in group))
+        if limbs.count_for(total) <= limbs.MAX_LIMBS:
+            return _from_limbs(limbs.combine([(r.vals, sg) for r, sg in group], 0,
+                                             limbs.count_for(total), n))
+    inner = sum((_objects(r) if sg > 0 else -_objects(r)) for r, sg in group)
+    return _demote(_Row(np.asarray(inner, dtype=object)))
+
+
+def _combine(terms: list[tuple[_Row, int]], bias: int, n: int, sums: dict | None = None) -> _Row:
+    """The exact row ``bias + sum(w * row)``.
+
+    ``sums`` (shared by the rows of one layer) keeps the inner sums of rows grouped
+    under one big weight: neurons of a layer often scale the same difference of ramps.
+    """
+    small, wide, big, coded = [], [], [], []
     heavy: dict[int, list] = {}  # per-point rows under big weights, grouped by |w|
-    bound = 0
+    bound = wide_bound = wide_weight = 0
     for row, w in terms:
         if row.codes is not None:
             coded.append((row, w))
@@ -193,36 +267,47 @@ def _combine(terms: list[tuple[_Row, int]], bias: int, n: int) -> _Row:
         m = abs(w) * row.maxabs()
         if m == 0:
             continue
-        if row.vals.dtype != object and bound + m < _LIMIT:
+        on_object = row.vals.dtype == object
+        if not on_object and not row.is_limbs and bound + m < _LIMIT:
             bound += m
             small.append((row.vals, w))
-        elif abs(w) >= _LIMIT or row.vals.dtype != object:
+        elif wide_weight + abs(w) <= limbs.WEIGHT_LIMIT and (vals := _limb_form(row)) is not None:
+            wide_bound += m
+            wide_weight += abs(w)
+            wide.append((row, vals, w))
+        elif abs(w) >= _LIMIT or not on_object:
             heavy.setdefault(abs(w), []).append((row, 1 if w > 0 else -1))
         else:
             big.append((row.vals, w))
     for w, group in heavy.items():
         # w*p - w*q = w*(p - q): the inner difference of ramps has few distinct values.
         if len(group) > 1:
-            if all(r.vals.dtype != object for r, _ in group) and sum(r.maxabs() for r, _ in group) < _LIMIT:
-                parts = [(_Row(sum((r.vals if sg > 0 else -r.vals) for r, sg in group)), 1)]
-            else:
-                inner = sum((r.vals.astype(object) if sg > 0 else -r.vals.astype(object)) for r, sg in group)
-                parts = [(_demote(_Row(np.asarray(inner, dtype=object))), 1)]
-        else:
-            parts = group
-        for row, sg in parts:
+            group = sorted(group, key=lambda t: id(t[0]))
+            flip = group[0][1]
+            key = tuple((id(r), sg * flip) for r, sg in group)
+            inner = None if sums is None else sums.get(key)
+            if inner is None:
+                inner = _signed_sum([(r, sg * flip) for r, sg in group], n)
+                if sums is not None:
+                    sums[key] = inner
+            group = [(inner, flip)]
+        for row, sg in group:
             if (c := row.coded()) is not None:
                 coded.append((c, sg * w))
             else:
-                big.append((row.vals.astype(object), sg * w))
+                big.append((_objects(row), sg * w))
 
     coded_row = _coded_sum(coded, bias) if coded else None
-    if coded_row is not None and not small and not big:
+    if coded_row is not None and not small and not wide and not big:
         return coded_row
+    if coded_row is not None:
+        bias = 0  # it is in the coded row
+    cm = coded_row.maxabs() if coded_row is not None else 0
+    total = bound + wide_bound + cm + abs(bias)
 
     acc = None
     if small:
-        if coded_row is None and abs(bias) + bound < _LIMIT:
+        if abs(bias) + bound < _LIMIT:
             acc = np.full(n, bias, dtype=np.int64)
             bias = 0
         for vals, w in small:
@@ -232,13 +317,29 @@ def _combine(terms: list[tuple[_Row, int]], bias: int, n: int) -> _Row:
                 acc = -vals if acc is None else acc - vals
             else:
                 acc = vals * np.int64(w) if acc is None else acc + vals * np.int64(w)
+    if not big and not wide and total < _LIMIT:
+        acc = np.full(n, bias, dtype=np.int64) if acc is None else acc + np.int64(bias)
+        if coded_row is not None:
+            acc += coded_row.vals.astype(np.int64)[coded_row.codes]
+        return _Row(acc)
+    if not big and limbs.count_for(total) <= limbs.MAX_LIMBS:
+        parts = [(vals, w) for _, vals, w in wide]
+        if acc is not None:
+            parts.append((acc, 1))
+        if coded_row is not None:
+            parts.append((limbs.from_ints(coded_row.vals, limbs.count_for(cm))[:, coded_row.codes], 1))
+        return _from_limbs(limbs.combine(parts, bias, limbs.count_for(total), n))
+
+    # truly huge per-point values: Python/gmpy2 integers
+    if acc is not None:
+        acc = acc.astype(object)
     if coded_row is not None:
-        cm = coded_row.maxabs()
-        if not big and acc is not None and bound + cm < _LIMIT:
-            return _Row(acc + coded_row.vals.astype(np.int64)[coded_row.codes])
-        acc = coded_row.per_point() if acc is None else acc.astype(object) + coded_row.per_point()
+        acc = coded_row.per_point() if acc is None else acc + coded_row.per_point()
     elif bias:
-        acc = (np.full(n, bias, dtype=object) if acc is None else acc.astype(object) + _big(bias))
+        acc = np.full(n, bias, dtype=object) if acc is None else acc + _big(bias)
+    for row, _, w in wide:
+        part = _objects(row) * w
+        acc = part if acc is None else acc + part
     for vals, w in big:
         part = vals * _big(w) if w != 1 else vals
         acc = part if acc is None else (acc.astype(object) if acc.dtype != object else acc) + part
@@ -249,14 +350,33 @@ def _combine(terms: list[tuple[_Row, int]], bias: int, n: int) -> _Row:
     return _Row(acc)
 
 
+def _from_limbs(z: np.ndarray) -> _Row:
+    """A row from a normalized limb array: int64 when its values fit, else as few limbs as they need."""
+    lo, hi = limbs.bounds(z)
+    if -_LIMIT < lo and hi < _LIMIT:
+        out = _Row(limbs.to_int64(z))
+    else:
+        out = _Row(limbs.shrink(z, lo, hi))
+    out._bounds = (lo, hi)
+    return out
+
+
 def _demote(row: _Row) -> _Row:
-    """An object per-point row whose values fit int64 becomes an int64 row."""
+    """An object per-point row whose values fit int64 (or a few limbs) becomes such a row.
+
+    It keeps its object values: a row next met by a big weight needs them again.
+    """
     if row.codes is None and row.vals.dtype == object and len(row.vals):
         lo, hi = row.bounds()
         if -_LIMIT < lo and hi < _LIMIT:
             out = _Row(row.vals.astype(np.int64))
-            out._bounds = (lo, hi)
-            return out
+        elif limbs.count_for(max(-lo, hi)) <= limbs.MAX_LIMBS:
+            out = _Row(limbs.from_ints(row.vals, limbs.count_for(max(-lo, hi))))
+            out._other = row.vals
+        else:
+            return row
+        out._bounds = (lo, hi)
+        return out
     return row
 
 
@@ -265,22 +385,27 @@ def _relu(row: _Row) -> _Row:
     if lo >= 0:
         return row
     if hi <= 0:
-        out = _Row(np.zeros_like(row.vals), row.codes)
-        out._bounds = (0, 0)
-        return out
-    out = _Row(np.maximum(row.vals, 0), row.codes)
-    out._bounds = (0, hi)
+        zeros = np.zeros(row.vals.shape[-1], dtype=object if row.codes is not None else np.int64)
+        out = _Row(zeros, row.codes)
+    elif row.is_limbs:
+        out = _Row(limbs.relu(row.vals))
+    else:
+        out = _Row(np.maximum(row.vals, 0), row.codes)
+    out._bounds = (0, max(hi, 0))
     return out
 
 
 def _step(row: _Row) -> _Row:
+    if row.is_limbs:
+        return _Row(limbs.nonnegative(row.vals))
     vals = (row.vals >= 0).astype(np.int64)
     return _Row(vals.astype(object) if row.codes is not None else vals, row.codes)
 
 
 def _min_abs(row: _Row) -> int:
-    v = row.vals
-    return int(np.abs(v).min())
+    if row.is_limbs:
+        return limbs.min_abs(row.vals)
+    return int(np.abs(row.vals).min())
 
 
 @dataclass
@@ -359,8 +484,9 @@ def _piecewise_linear(layer: Layer, nxt: Layer, u: _Row, scale: int, n: int):
     w2, b2, s2 = _integerize(nxt, s1)
     c = np.zeros(layer.out_dim, dtype=object)
     c[layer.rows] = np.array(w1, dtype=object)
-    pts = u.vals.tolist()
-    small_pts = u.vals.dtype != object
+    u_vals = _objects(u) if u.is_limbs else u.vals
+    pts = u_vals.tolist()
+    small_pts = u_vals.dtype != object
     rows = []
     for m in range(nxt.out_dim):
         lo, hi = nxt.indptr[m], nxt.indptr[m + 1]
@@ -390,7 +516,7 @@ def _piecewise_linear(layer: Layer, nxt: Layer, u: _Row, scale: int, n: int):
         na.reverse()
         nb.reverse()
         if small_pts and all(abs(t) < _LIMIT for t in th_p + th_n):
-            uv = u.vals
+            uv = u_vals
             p = np.searchsorted(np.array(th_p, dtype=np.int64), uv, side="right")
             q = np.searchsorted(np.array(th_n, dtype=np.int64), uv, side="left")
         else:
@@ -398,7 +524,7 @@ def _piecewise_linear(layer: Layer, nxt: Layer, u: _Row, scale: int, n: int):
             q = np.array([bisect_left(th_n, x) for x in pts], dtype=np.intp)
         A = np.array(pa, dtype=object)[p] + np.array(na, dtype=object)[q]
         B = np.array(pb, dtype=object)[p] + np.array(nb, dtype=object)[q] + const
-        vals = A * u.vals.astype(object) + B
+        vals = A * u_vals.astype(object) + B
         rows.append(_demote(_Row(vals, u.codes)) if u.codes is None else _Row(vals, u.codes))
     return rows, s2
 
@@ -408,7 +534,10 @@ class _Margin:
         self.value: Fraction | None = None
 
     def update(self, row: _Row, scale: int):
-        m = Fraction(_min_abs(row), scale)
+        self.update_value(_min_abs(row), scale)
+
+    def update_value(self, value: int, scale: int):
+        m = Fraction(value, scale)
         if self.value is None or m < self.value:
             self.value = m
 
@@ -428,9 +557,7 @@ _LIMB_MASK = (1 << _LIMB) - 1
 
 def _limbs(row: _Row, count: int) -> np.ndarray:
     """``count`` int64 limbs of a per-point row, base ``2^26``, low limbs in ``[0, 2^26)``."""
-    v = row.vals
-    if v.dtype != object:
-        v = v.astype(object)
+    v = _objects(row)
     out = np.empty((count, len(v)), dtype=np.int64)
     for k in range(count - 1):
         out[k] = ((v >> (_LIMB * k)) & _LIMB_MASK).astype(np.int64)
@@ -485,10 +612,34 @@ def _limb_step_layer(layer: Layer, rows: list[_Row], weights: list[int], bias: l
     return [_Row((top[r] >= 0).astype(np.int64)) for r in range(layer.out_dim)]
 
 
+def _int64_rows(layer: Layer, cols: list[int], rows: list[_Row], weights: list[int], bias: list[int],
+                new_scales: list[int], n: int, margin: _Margin):
+    """The whole layer as one sparse product when all its inputs are int64 rows and
+    its outputs provably fit int64 (:mod:`memorize.verify.int64_layer`); else None."""
+    used = sorted(set(cols))
+    if layer.out_dim < 2 or any(rows[c].codes is not None or rows[c].vals.dtype == object
+                                or rows[c].is_limbs for c in used):
+        return None
+    position = {c: i for i, c in enumerate(used)}
+    z = int64_layer.product(weights, layer.rows, [position[c] for c in cols], bias,
+                            [rows[c].vals for c in used], [rows[c].maxabs() for c in used], n)
+    if z is None:
+        return None
+    if layer.activation == "relu":
+        np.maximum(z, 0, out=z)
+    elif layer.activation == "step":
+        for m, scale in zip(np.abs(z).min(axis=1).tolist(), new_scales):
+            margin.update_value(m, scale)
+        z = (z >= 0).astype(np.int64)
+        new_scales = [1] * layer.out_dim
+    return [_Row(z[r]) for r in range(layer.out_dim)], new_scales
+
+
 def _eval_layer(layer: Layer, rows: list[_Row], scales: list[int], n: int, margin: _Margin):
     weights, bias, new_scales = _integerize(layer, scales)
     if (layer.activation == "step" and layer.out_dim > 1 and weights
-            and any(rows[c].codes is None and rows[c].vals.dtype == object for c in set(layer.cols.tolist()))
+            and any(rows[c].codes is None and (rows[c].vals.dtype == object or rows[c].is_limbs)
+                    for c in set(layer.cols.tolist()))
             and all(rows[c].codes is None for c in set(layer.cols.tolist()))):
         # a step unit only needs the sign: bring all rows to one scale for the margin
         common = math.lcm(*new_scales)
@@ -502,8 +653,12 @@ def _eval_layer(layer: Layer, rows: list[_Row], scales: list[int], n: int, margi
         if max(abs(w) for w in weights) * int(max(np.diff(layer.indptr).max(), 1)) < (1 << 36):
             return _limb_step_layer(layer, rows, weights, bias, n, common, margin), [1] * layer.out_dim
     cols = layer.cols.tolist()
+    vectorized = _int64_rows(layer, cols, rows, weights, bias, new_scales, n, margin)
+    if vectorized is not None:
+        return vectorized
     ptr = layer.indptr.tolist()
     out = []
+    sums: dict = {}  # the layer's rows are alive while it is evaluated, so their ids are keys
     for r in range(layer.out_dim):
         lo, hi = ptr[r], ptr[r + 1]
         terms = [(rows[cols[k]], weights[k]) for k in range(lo, hi)]
@@ -515,7 +670,7 @@ def _eval_layer(layer: Layer, rows: list[_Row], scales: list[int], n: int, margi
         ):
             out.append(terms[0][0])  # pass-through neuron: alias, keep its codes
             continue
-        z = _activate(_combine(terms, b, n), layer.activation, new_scales[r], margin)
+        z = _activate(_combine(terms, b, n, sums), layer.activation, new_scales[r], margin)
         if layer.activation != "step" and new_scales[r] > min((scales[c] for c in cols[lo:hi]), default=1):
             z, new_scales[r] = _reduce(z, new_scales[r])  # a fine input raised the scale
         out.append(z)
@@ -560,7 +715,8 @@ def _eval_chunk(net: Network, X: np.ndarray, F: int, margin: _Margin):
     return [r.per_point() for r in rows], scales
 
 
-def _chunk_size(net: Network, n: int) -> int:
+def points_per_chunk(net: Network, n: int) -> int:
+    """Points evaluated at once: about ``2^22`` neuron values of the widest layer in memory."""
     widths = []
     layers = net.layers
     skip = False
@@ -584,7 +740,7 @@ def evaluate(net: Network, X, *, chunk_size: int | None = None, progress=None) -
     """
     net, X = prepare(net, X, chunk_size=chunk_size, progress=progress)
     n = X.shape[0]
-    size = chunk_size or _chunk_size(net, n)
+    size = chunk_size or points_per_chunk(net, n)
     F = dyadic.scale_bits(X)
     margin = _Margin()
     parts: list[tuple[list[np.ndarray], list[int]]] = []

@@ -104,7 +104,8 @@ class Report:
                 + ("agrees on every point" if self.float64_agrees
                    else f"wrong on {self.float64_failed} points")
             )
-        lines.append(f"exact verification took {self.seconds:.2f} s")
+        lines.append(f"exact verification took {self.seconds:.2f} s"
+                     + (" (with the float64 comparison)" if self.float64_agrees is not None else ""))
         for f in self.failures[:5]:
             if argmax:
                 lines.append(f"  point {f['index']}: output {f['expected']} (its label) is not above "
