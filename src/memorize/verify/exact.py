@@ -1,6 +1,6 @@
 """Exact evaluation of a :class:`~memorize.network.Network` on a batch of points.
 
-How it stays exact and fast (the design measured in ``shared/exact_eval_bench.md``):
+How it stays exact and fast (docs/verifier.md has the measurements):
 
 * **Integerized layers.** Float inputs are exact dyadic rationals, so
   ``X = X_int / 2^F`` with integer ``X_int``. Each layer's rational weights are
