@@ -3,7 +3,6 @@ theorem's upper bound and the lower bounds."""
 
 import math
 
-import numpy as np
 import sympy as sp
 import pytest
 from hypothesis import given, settings, strategies as st

@@ -20,7 +20,6 @@ from memorize.constructions.sublinear import (
     DENSE_RATIO, EXHAUSTIVE, Member, _Members, _width, build_member, expected_counts, label_bits, least_depth,
     plan,
 )
-from memorize.data import deduplicate, num_classes
 from memorize.errors import ConstructionError
 from memorize.testing import datasets
 

@@ -98,7 +98,6 @@ from memorize.constructions.line_blocks import (
 )
 from memorize.constructions.relu_gadgets import Affine, LayerStack
 from memorize.constructions.two_layer import build_two_layer, two_layer_counts
-from memorize.errors import ConstructionError
 
 HEAD_LAYERS = 4
 

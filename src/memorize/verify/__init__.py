@@ -15,7 +15,6 @@ A classifier with one output per class is checked by argmax instead
 from __future__ import annotations
 
 import time
-from fractions import Fraction
 
 import numpy as np
 

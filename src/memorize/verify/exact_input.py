@@ -17,7 +17,7 @@ import numpy as np
 
 from memorize.data import points
 from memorize.errors import ArgumentError, DataError, NetworkError
-from memorize.network import Layer, Network, as_rational
+from memorize.network import Network, as_rational
 from memorize.rationals import exact_array
 
 
