@@ -138,3 +138,15 @@ def test_data_writes_what_build_and_verify_read(tmp_path, capsys, kind, args):
                  "--quiet"]) == 0
     assert main(["verify", str(tmp_path / "n.json"), "--data", str(out), "--quiet"]) == 0
     assert main(["data", kind, "--out", str(tmp_path / "missing" / "d.npz")]) == 2
+
+
+def test_quiet_verify_prints_nothing_but_json(tmp_path, capsys):
+    X, y = data.random_separated(30, 2, 0.1, num_classes=2, seed=0)
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    assert main(["build", "relu_two_layer", "--data", str(tmp_path / "d.npz"),
+                 "--out", str(tmp_path / "n.json"), "--quiet"]) == 0
+    assert main(["verify", str(tmp_path / "n.json"), "--data", str(tmp_path / "d.npz"), "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["verify", str(tmp_path / "n.json"), "--data", str(tmp_path / "d.npz"),
+                 "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True

@@ -137,7 +137,7 @@ def cmd_verify(args) -> int:
         progress.close()
     if args.json:
         print(json.dumps(formats.jsonable(report.to_dict()), allow_nan=False))
-    else:
+    elif not args.quiet:  # --quiet: the exit status is the answer
         print(report.summary())
     return 0 if report.ok else 1
 
@@ -290,7 +290,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="memorize", description="Build, count and exactly verify memorizing networks.")
     p.add_argument("--version", action="version", version=f"memorize {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--quiet", action="store_true", help="no progress or summary output")
+    common.add_argument("--quiet", action="store_true",
+                        help="nothing on stdout but the requested output (--json), no progress")
     common.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
     limits = argparse.ArgumentParser(add_help=False)
     limits.add_argument("--max-bytes", type=_size, default=None,
