@@ -35,7 +35,6 @@ Counting conventions (used everywhere in the package):
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -44,6 +43,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from memorize.errors import NetworkError
+from memorize.rationals import exact_value
 
 ACTIVATIONS = ("relu", "step", "identity")
 
@@ -53,28 +53,24 @@ Rational = int | Fraction
 def as_rational(value) -> Rational:
     """Return ``value`` as an exact ``int`` or reduced ``Fraction``.
 
-    Accepts Python and numpy integers, ``Fraction``, gmpy2 ``mpz``/``mpq`` and
-    finite floats (converted exactly). Raises :class:`NetworkError` otherwise.
+    Accepts Python and numpy integers, ``Fraction``, gmpy2 ``mpz``/``mpq``,
+    ``Decimal`` and finite floats of any width (converted exactly, see
+    :func:`memorize.rationals.exact_value`). Raises :class:`NetworkError` otherwise.
     """
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
+    if type(value) is int:  # the common cases first: this runs once per weight
         return value
-    if isinstance(value, Fraction):
+    if type(value) is Fraction:
         return value.numerator if value.denominator == 1 else value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        if not np.isfinite(value):
-            raise NetworkError(f"weight {value!r} is not finite; weights must be exact rationals")
-        # as_integer_ratio is exact for every width (float(value) would round a long double)
-        return as_rational(Fraction(*value.as_integer_ratio()))
-    if isinstance(value, numbers.Rational):
-        return as_rational(Fraction(int(value.numerator), int(value.denominator)))
-    raise NetworkError(
-        f"weight {value!r} of type {type(value).__name__} is not a rational number; "
-        "use int, fractions.Fraction or a finite float"
-    )
+    try:
+        exact = exact_value(value)
+    except ValueError:
+        raise NetworkError(f"weight {value!r} is not finite; weights must be exact rationals") from None
+    if exact is None:
+        raise NetworkError(
+            f"weight {value!r} of type {type(value).__name__} is not a rational number; "
+            "use int, fractions.Fraction or a finite float"
+        )
+    return exact
 
 
 def bits(value: Rational) -> int:

@@ -34,26 +34,37 @@ def _not_a_number(dtype, name: str) -> DataError:
     )
 
 
-def _element(v, name: str, index) -> int | Fraction:
-    """One object-array element as an exact int or Fraction."""
-    if isinstance(v, (bool, np.bool_)):
+def exact_value(v) -> int | Fraction | None:
+    """``v`` as an exact ``int`` or reduced ``Fraction``; ``None`` if its type denotes no
+    real number. Raises ValueError for NaN and infinities.
+
+    >>> exact_value(0.5), exact_value(np.int64(3)), exact_value(Decimal("0.1")), exact_value("1")
+    (Fraction(1, 2), 3, Fraction(1, 10), None)
+    """
+    if isinstance(v, (bool, np.bool_, numbers.Integral)):
         return int(v)
-    if isinstance(v, numbers.Integral):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        if not np.isfinite(v):
-            raise DataError(f"{name}[{index}] = {v} is not finite; remove or impute such points")
+    if isinstance(v, (float, np.floating, Decimal)):
+        if not (v.is_finite() if isinstance(v, Decimal) else np.isfinite(v)):
+            raise ValueError(f"{v} is not finite")
+        # as_integer_ratio is exact for every float width (float(v) would round a long double)
         return _normal(Fraction(*v.as_integer_ratio()))
     if isinstance(v, numbers.Rational):
         return _normal(Fraction(int(v.numerator), int(v.denominator)))
-    if isinstance(v, Decimal):
-        if not v.is_finite():
-            raise DataError(f"{name}[{index}] = {v} is not finite; remove or impute such points")
-        return _normal(Fraction(v))
-    raise DataError(
-        f"{name}[{index}] is a {type(v).__name__}, which does not denote a real number; "
-        "give integers, floats or fractions.Fraction values"
-    )
+    return None
+
+
+def _element(v, name: str, index) -> int | Fraction:
+    """One object-array element as an exact int or Fraction."""
+    try:
+        value = exact_value(v)
+    except ValueError:
+        raise DataError(f"{name}[{index}] = {v} is not finite; remove or impute such points") from None
+    if value is None:
+        raise DataError(
+            f"{name}[{index}] is a {type(v).__name__}, which does not denote a real number; "
+            "give integers, floats or fractions.Fraction values"
+        )
+    return value
 
 
 def _normal(q: Fraction) -> int | Fraction:
