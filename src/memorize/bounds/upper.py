@@ -72,13 +72,17 @@ BAUM = TheoremBounds(
 )
 
 # --- Bubeck, Eldan, Lee, Mikulincer 2020 ----------------------------------------------------
+def _one_hidden_layer(units, d_) -> dict:
+    """Counts of ``units`` ReLUs reading all ``d`` inputs and a bias, and a linear output."""
+    return {"params": units * (d_ + 2) + 1, "neurons": units + 1, "depth": 2, "width": units}
+
+
 BUBECK = TheoremBounds(
     construction="relu_bubeck",
     theorem="Bubeck, Eldan, Lee, Mikulincer 2020, 'Network size and weights size for "
             "memorization with two-layers neural networks' (the 4 ceil(N/d) ReLU construction)",
     statement={"neurons": 4 * groups, "depth": 2, "width": 4 * groups},
-    layered={"params": 4 * groups * (d + 2) + 1, "neurons": 4 * groups + 1, "depth": 2,
-             "width": 4 * groups},
+    layered=_one_hidden_layer(4 * groups, d),
     exact=True,
     notes="4 ReLUs per group of d points; each reads all d inputs plus a bias, the output "
           "reads the 4 ceil(N/d) units plus a bias.",
@@ -93,8 +97,7 @@ BUBECK_PER_CLASS = TheoremBounds(
     theorem="Bubeck, Eldan, Lee, Mikulincer 2020, per-class variant (3 ReLUs per group of "
             "one label; ours)",
     statement={"neurons": 3 * _groups_pc, "depth": 2, "width": 3 * _groups_pc},
-    layered={"params": 3 * _groups_pc * (d + 2) + 1, "neurons": 3 * _groups_pc + 1, "depth": 2,
-             "width": 3 * _groups_pc},
+    layered=_one_hidden_layer(3 * _groups_pc, d),
     exact=False,
     notes="groups of d points of one label, sum over labels of ceil(N_c / d) <= ceil(N/d) + C - 1 "
           "(in general position); an upper bound, not the exact count.",
