@@ -13,7 +13,7 @@ Tables (uniform points in the unit ball, d = 10, C = 10, seed 0 unless told):
 2. ``crossover``: the first N where the default has fewer connections (dense
    params) than ``relu_two_layer``'s ``3N + d + 2``, by bisection on builds.
 3. ``width``: at one N, for each width limit W the least depth ``L`` of a member
-   (:func:`memorize.constructions.sublinear.shallowest`), the network built with
+   (:func:`memorize.constructions.relu_sublinear.shallowest`), the network built with
    ``width=W, depth=L``, and ``W L / sqrt(N lambda)``.
 4. ``depth``: at one N, budgets ``L = 2, 4, ...``: connections, connections * L / N.
 """
@@ -29,7 +29,7 @@ import numpy as np
 
 import memorize
 from memorize import verify
-from memorize.constructions.sublinear import shallowest
+from memorize.constructions.relu_sublinear import shallowest
 
 
 def ball(n: int, d: int, C: int, seed: int):

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from memorize import build, verify
-from memorize.constructions.bubeck import bubeck_counts
-from memorize.constructions.three_layer import default_block, three_layer_counts
+from memorize.constructions.relu_bubeck import relu_bubeck_counts
+from memorize.constructions.relu_three_layer import default_block, relu_three_layer_counts
 from memorize.data import deduplicate
 from memorize.errors import ConstructionError, DataError
 from memorize.testing import datasets
@@ -22,7 +22,7 @@ def test_bubeck_memorizes_exactly_with_documented_counts(data, seed):
     net = build("relu_bubeck", X, y, seed=seed)
     assert verify.verify(net, X, y, float64=False).ok
     n, d = deduplicate(X, y)[0].shape
-    assert net.counts() | bubeck_counts(n, d, net.meta["groups"]) == net.counts()
+    assert net.counts() | relu_bubeck_counts(n, d, net.meta["groups"]) == net.counts()
     assert net.meta["groups"] >= -(-n // d)
 
 
@@ -44,7 +44,7 @@ def test_bubeck_per_class_tents_memorize_with_documented_counts(data, seed):
     net = build("relu_bubeck", X, y, seed=seed, per_class=True)
     assert verify.verify(net, X, y, float64=False).ok
     n, d = deduplicate(X, y)[0].shape
-    assert net.counts() | bubeck_counts(n, d, net.meta["groups"], per_class=True) == net.counts()
+    assert net.counts() | relu_bubeck_counts(n, d, net.meta["groups"], per_class=True) == net.counts()
 
 
 @settings(max_examples=15, deadline=None)
@@ -76,14 +76,14 @@ def test_three_layer_memorizes_exactly_with_documented_counts(data, block):
     net = build("relu_three_layer", X, y, block=block)
     assert verify.verify(net, X, y, float64=False).ok
     n, d = deduplicate(X, y)[0].shape
-    assert net.counts() | three_layer_counts(n, d, block) == net.counts()
+    assert net.counts() | relu_three_layer_counts(n, d, block) == net.counts()
 
 
 def test_three_layer_default_is_about_2_sqrt_2n_hidden_neurons():
     # N = 200: m = ceil(sqrt(400)) = 20, a = ceil(200/20) = 10 blocks: 2a - 1 = 19 first-layer
     # units, 20 second-layer units, 39 hidden (2 sqrt(2 * 200) = 40).
     assert default_block(200) == 20
-    counts = three_layer_counts(200, 3)
+    counts = relu_three_layer_counts(200, 3)
     assert counts["neurons"] - 1 == 39
     assert counts["params"] == 4 * 19 + 20 * 20 + 21  # (d+1)(2a-1) + 2a m + m + 1
 

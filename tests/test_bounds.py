@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from memorize import available, build, verify
 from memorize.bounds import (
-    BAUM, BUBECK, MIN_DEPTH_AT_WIDTH, REGISTRY, THREE_LAYER, VARDI, VARDI_DEPTH, YANG, ZHANG,
+    THRESHOLD_ONE_HIDDEN, RELU_BUBECK, MIN_DEPTH_AT_WIDTH, REGISTRY, RELU_THREE_LAYER, RELU_SUBLINEAR, RELU_SUBLINEAR_DEPTH, YANG, RELU_TWO_LAYER,
     R_VARDI, VC_RELU, min_depth_at_width,
     COUNTS, VC_THRESHOLD, bounds_for, compare, evaluate, first_layer_threshold, min_bits,
     min_neurons_threshold, min_params_relu,
@@ -22,25 +22,25 @@ VARDI_EXAMPLE = dict(N=10**4, d=10, r=1, delta=0.1, C=10)
 
 def test_zhang_statement_and_layered_count():
     # 2N + d at N = 100, d = 3: 203. Layered: 3N + d + 2 = 305.
-    assert evaluate(ZHANG.statement["params"], N=100, d=3) == 203
-    assert evaluate(ZHANG.layered["params"], N=100, d=3) == 305
+    assert evaluate(RELU_TWO_LAYER.statement["params"], N=100, d=3) == 203
+    assert evaluate(RELU_TWO_LAYER.layered["params"], N=100, d=3) == 305
 
 
 def test_baum_and_bubeck_counts():
     # N = 10, d = 3: ceil(10/3) = 4 groups.
     # Baum: 4 hidden units; layered params (3+1)*4 + 4 + 1 = 21.
-    assert evaluate(BAUM.statement["neurons"], N=10, d=3) == 4
-    assert evaluate(BAUM.layered["params"], N=10, d=3) == 21
+    assert evaluate(THRESHOLD_ONE_HIDDEN.statement["neurons"], N=10, d=3) == 4
+    assert evaluate(THRESHOLD_ONE_HIDDEN.layered["params"], N=10, d=3) == 21
     # Bubeck et al.: 16 hidden ReLUs; layered params 16 * (3 + 2) + 1 = 81.
-    assert evaluate(BUBECK.statement["neurons"], N=10, d=3) == 16
-    assert evaluate(BUBECK.layered["params"], N=10, d=3) == 81
+    assert evaluate(RELU_BUBECK.statement["neurons"], N=10, d=3) == 16
+    assert evaluate(RELU_BUBECK.layered["params"], N=10, d=3) == 81
 
 
 def test_three_layer_count():
     # N = 50: m = ceil(sqrt(100)) = 10, a = 5 blocks, 2a - 1 = 9 first-layer units.
     # d = 2: params = 3*9 + 10*10 + 11 = 138; neurons 9 + 10 + 1 = 20.
-    assert evaluate(THREE_LAYER.layered["params"], N=50, d=2) == 138
-    assert evaluate(THREE_LAYER.layered["neurons"], N=50, d=2) == 20
+    assert evaluate(RELU_THREE_LAYER.layered["params"], N=50, d=2) == 138
+    assert evaluate(RELU_THREE_LAYER.layered["neurons"], N=50, d=2) == 20
 
 
 def test_vardi_theorem_3_1_at_the_worked_example():
@@ -50,18 +50,18 @@ def test_vardi_theorem_3_1_at_the_worked_example():
     # depth = 364.52 + 27.433 * 35.706 = 364.52 + 979.52 = 1344.0 (c_O = 1).
     # bits = log2 10 + 979.52 = 3.32 + 979.52 = 982.8.
     assert evaluate(R_VARDI, **VARDI_EXAMPLE) == pytest.approx(5.6050e10, rel=1e-4)
-    assert evaluate(VARDI.statement["depth"], **VARDI_EXAMPLE) == pytest.approx(1344.0, abs=0.5)
-    assert evaluate(VARDI.statement["max_bits"], **VARDI_EXAMPLE) == pytest.approx(982.8, abs=0.5)
+    assert evaluate(RELU_SUBLINEAR.statement["depth"], **VARDI_EXAMPLE) == pytest.approx(1344.0, abs=0.5)
+    assert evaluate(RELU_SUBLINEAR.statement["max_bits"], **VARDI_EXAMPLE) == pytest.approx(982.8, abs=0.5)
     # The hidden constant scales the O(.) bounds: c_O = 2 doubles the depth.
-    assert evaluate(VARDI.statement["depth"], c_O=2, **VARDI_EXAMPLE) == pytest.approx(2688.1, abs=1)
-    assert evaluate(VARDI.statement["width"]) == 12
+    assert evaluate(RELU_SUBLINEAR.statement["depth"], c_O=2, **VARDI_EXAMPLE) == pytest.approx(2688.1, abs=1)
+    assert evaluate(RELU_SUBLINEAR.statement["width"]) == 12
 
 
 def test_vardi_depth_L_is_N_over_L():
     # params = d + (N / L) * max(log2 R, log2 C): at L = 100, 10 + 100 * 35.706 = 3580.6.
-    assert evaluate(VARDI_DEPTH.statement["params"], L=100, **VARDI_EXAMPLE) == pytest.approx(3580.6, abs=0.5)
+    assert evaluate(RELU_SUBLINEAR_DEPTH.statement["params"], L=100, **VARDI_EXAMPLE) == pytest.approx(3580.6, abs=0.5)
     # Below L = lambda = 35.706 the bound is the two-layer regime's d + N.
-    assert evaluate(VARDI_DEPTH.statement["params"], L=8, **VARDI_EXAMPLE) == pytest.approx(
+    assert evaluate(RELU_SUBLINEAR_DEPTH.statement["params"], L=8, **VARDI_EXAMPLE) == pytest.approx(
         10 + VARDI_EXAMPLE["N"])
 
 
@@ -71,7 +71,7 @@ def test_great_circle_count_agrees_everywhere(sep):
     # One exact count: data (the instance), bounds (the lower bound), the threshold
     # construction's bound; at spacings where pi / asin(sep / 2) is within 1e-12 of an integer
     # the floats would be off by one. The sympy formula agrees where it evaluates exactly.
-    from memorize.constructions.threshold import first_layer_lower_bound
+    from memorize.constructions.threshold_sublinear import first_layer_lower_bound
     from memorize.data import circle_points, great_circle
 
     m = circle_points(sep)
@@ -92,7 +92,7 @@ def test_yang_width_depth_by_hand():
     # log(1/delta) is at least 1: well-separated data do not make the bound vanish.
     assert evaluate(MIN_DEPTH_AT_WIDTH, N=100, r=1, delta=1, width=1) == pytest.approx(10.0)
     assert bounds_for("relu_sublinear", {"width": 8}).layered["depth"] == YANG.layered["depth"]
-    assert bounds_for("relu_sublinear", {"width": 8, "depth": 50}) is VARDI_DEPTH
+    assert bounds_for("relu_sublinear", {"width": 8, "depth": 50}) is RELU_SUBLINEAR_DEPTH
 
 
 def test_vc_bounds_by_hand():
@@ -132,13 +132,13 @@ def test_threshold_lower_bounds_at_the_notes_example():
 
 def test_evaluate_names_missing_symbols():
     with pytest.raises(MemorizeError, match="delta"):
-        evaluate(VARDI.statement["depth"], N=100, d=2, r=1, C=2)
+        evaluate(RELU_SUBLINEAR.statement["depth"], N=100, d=2, r=1, C=2)
 
 
 def test_registry_names_every_construction():
     assert set(REGISTRY) == {"relu_two_layer", "threshold_one_hidden", "relu_sublinear",
                              "threshold_sublinear", "relu_bubeck", "relu_three_layer"}
-    assert bounds_for("relu_sublinear", {"depth": 20}) is VARDI_DEPTH
+    assert bounds_for("relu_sublinear", {"depth": 20}) is RELU_SUBLINEAR_DEPTH
     with pytest.raises(ConstructionError, match="no bounds"):
         bounds_for("nonexistent")
 

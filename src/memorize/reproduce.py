@@ -42,9 +42,9 @@ import numpy as np
 
 from memorize import data
 from memorize.bounds import evaluate, lower
-from memorize.bounds.upper import VARDI_DEPTH, YANG, bounds_for
+from memorize.bounds.upper import RELU_SUBLINEAR_DEPTH, YANG, bounds_for
 from memorize.constructions import available, build, get
-from memorize.constructions.sublinear import shallowest
+from memorize.constructions.relu_sublinear import shallowest
 from memorize.errors import MemorizeError
 from memorize.verify import verify
 
@@ -353,7 +353,7 @@ def _draw_depth(Figure, rows, q):
     slopes = {"relu_sublinear": slope(xs, ys)}
     ax.loglog(xs, ys, "o-", label=f"relu_sublinear, depth=L (slope {slopes['relu_sublinear']:.2f})")
     values = {k: rows[0][k] for k in ("N", "d", "C", "r", "delta")}
-    theorem = [evaluate(VARDI_DEPTH.layered["connections"], L=L, **values) for L in xs]
+    theorem = [evaluate(RELU_SUBLINEAR_DEPTH.layered["connections"], L=L, **values) for L in xs]
     lows = [lower.min_params_relu(rows[0]["N"], depth=int(row["depth"])) for row in budget]
     ax.loglog(xs, theorem, "k-.", label="theorem: N min(1, lambda/L), c_O = 1")
     ax.loglog(xs, lows, "k--", label="VC lower bound at the net's depth")

@@ -6,8 +6,8 @@
 * :mod:`~memorize.bounds.lower`: VC, bit-counting and first-layer lower bounds;
 * :func:`compare`: a built network against both.
 
-    >>> from memorize.bounds import ZHANG, evaluate
-    >>> evaluate(ZHANG.statement["params"], N=100, d=3)
+    >>> from memorize.bounds import RELU_TWO_LAYER, evaluate
+    >>> evaluate(RELU_TWO_LAYER.statement["params"], N=100, d=3)
     203.0
 """
 
@@ -29,25 +29,25 @@ from memorize.bounds.lower import (
 )
 from memorize.bounds.symbols import B, C, L, N, U, W, c_O, d, delta, evaluate, r, width
 from memorize.bounds.upper import (
-    BAUM,
-    BUBECK,
-    BUBECK_PER_CLASS,
-    RAJPUT,
+    THRESHOLD_ONE_HIDDEN,
+    RELU_BUBECK,
+    RELU_BUBECK_PER_CLASS,
+    THRESHOLD_SUBLINEAR,
     REGISTRY,
-    THREE_LAYER,
-    VARDI,
-    VARDI_DEPTH,
+    RELU_THREE_LAYER,
+    RELU_SUBLINEAR,
+    RELU_SUBLINEAR_DEPTH,
     YANG,
-    ZHANG,
+    RELU_TWO_LAYER,
     R_VARDI,
     TheoremBounds,
     bounds_for,
 )
 
 __all__ = [
-    "B", "BAUM", "BUBECK", "BUBECK_PER_CLASS", "C", "COUNTS", "Comparison", "FIRST_LAYER_THRESHOLD", "INFORMATION_SLACK", "L",
-    "MIN_DEPTH_AT_WIDTH", "N", "R_VARDI", "RAJPUT", "REGISTRY", "THREE_LAYER", "TheoremBounds",
-    "U", "VARDI", "VARDI_DEPTH", "VC_RELU", "VC_THRESHOLD", "W", "YANG", "ZHANG", "bounds_for",
+    "B", "THRESHOLD_ONE_HIDDEN", "RELU_BUBECK", "RELU_BUBECK_PER_CLASS", "C", "COUNTS", "Comparison", "FIRST_LAYER_THRESHOLD", "INFORMATION_SLACK", "L",
+    "MIN_DEPTH_AT_WIDTH", "N", "R_VARDI", "THRESHOLD_SUBLINEAR", "REGISTRY", "RELU_THREE_LAYER", "TheoremBounds",
+    "U", "RELU_SUBLINEAR", "RELU_SUBLINEAR_DEPTH", "VC_RELU", "VC_THRESHOLD", "W", "YANG", "RELU_TWO_LAYER", "bounds_for",
     "c_O", "compare", "d", "delta", "evaluate", "first_layer_threshold", "lower_bounds",
     "min_bits", "min_depth_at_width", "min_neurons_threshold", "min_params_relu",
     "min_params_threshold", "r", "vc_relu", "vc_threshold", "width",

@@ -43,7 +43,7 @@ class TheoremBounds:
 
 
 # --- Zhang, Bengio, Hardt, Recht, Vinyals 2017, Theorem 1 -----------------------------------
-ZHANG = TheoremBounds(
+RELU_TWO_LAYER = TheoremBounds(
     construction="relu_two_layer",
     theorem="Zhang et al. 2017, Theorem 1",
     statement={"params": 2 * N + d, "neurons": N, "depth": 2, "width": N},
@@ -57,7 +57,7 @@ ZHANG = TheoremBounds(
 )
 
 # --- Baum 1988 -----------------------------------------------------------------------------
-BAUM = TheoremBounds(
+THRESHOLD_ONE_HIDDEN = TheoremBounds(
     construction="threshold_one_hidden",
     theorem="Baum 1988, 'On the capabilities of multilayer perceptrons' (as quoted by "
             "Bubeck et al. 2020 and Rajput et al. 2021)",
@@ -77,7 +77,7 @@ def _one_hidden_layer(units, d_) -> dict:
     return {"params": units * (d_ + 2) + 1, "neurons": units + 1, "depth": 2, "width": units}
 
 
-BUBECK = TheoremBounds(
+RELU_BUBECK = TheoremBounds(
     construction="relu_bubeck",
     theorem="Bubeck, Eldan, Lee, Mikulincer 2020, 'Network size and weights size for "
             "memorization with two-layers neural networks' (the 4 ceil(N/d) ReLU construction)",
@@ -92,7 +92,7 @@ BUBECK = TheoremBounds(
 #: Our per-class variant (``per_class=True``): 3 ReLUs per group of d points of one label,
 #: the most frequent label as the output bias; at most ceil(N/d) + C - 1 groups.
 _groups_pc = sp.ceiling(N / d) + C - 1
-BUBECK_PER_CLASS = TheoremBounds(
+RELU_BUBECK_PER_CLASS = TheoremBounds(
     construction="relu_bubeck",
     theorem="Bubeck, Eldan, Lee, Mikulincer 2020, per-class variant (3 ReLUs per group of "
             "one label; ours)",
@@ -107,12 +107,12 @@ BUBECK_PER_CLASS = TheoremBounds(
 # --- Yun, Sra, Jadbabaie 2019 / Inoue 2019: two hidden layers of ~sqrt(N) -------------------
 _block = sp.ceiling(sp.sqrt(2 * N))          # points per block (our construction's default)
 _blocks = sp.ceiling(N / _block)             # a1, number of blocks
-THREE_LAYER = TheoremBounds(
+RELU_THREE_LAYER = TheoremBounds(
     construction="relu_three_layer",
     theorem="Yun, Sra, Jadbabaie 2019 (Theta(sqrt N) hidden nodes in 2 hidden layers); "
             "Inoue 2019 (a1 * a2 points with widths a1, a2)",
     statement={"neurons": 2 * sp.ceiling(sp.sqrt(N)), "depth": 3},
-    # Our decoupled-block construction (memorize.constructions.three_layer): first layer
+    # Our decoupled-block construction (memorize.constructions.relu_three_layer): first layer
     # 2 a1 - 1 ReLUs, second layer m = ceil(sqrt(2N)) ReLUs, linear output.
     layered={"params": (d + 1) * (2 * _blocks - 1) + 2 * _blocks * _block + _block + 1,
              "neurons": 2 * _blocks + _block, "depth": 3,
@@ -130,7 +130,7 @@ R_VARDI = 10 * r * N**2 * sp.sqrt(sp.pi * d) / delta
 _lam = sp.Max(log2(R_VARDI), log2(C))
 _depth_core = sp.sqrt(N * log2(N)) + sp.sqrt(N / log2(N)) * _lam
 _depth_vardi = c_O * _depth_core
-VARDI = TheoremBounds(
+RELU_SUBLINEAR = TheoremBounds(
     construction="relu_sublinear",
     theorem="Vardi, Yehudai, Shamir 2022, 'On the optimal memorization power of ReLU neural "
             "networks', Theorem 3.1",
@@ -153,7 +153,7 @@ VARDI = TheoremBounds(
 # O~(N/L) hides the bits per point lambda; below L ~ lambda the bound is O(N), the two-layer
 # regime (a network never needs more than the 3N + d + 2 of Zhang et al.).
 _depth_params = c_O * (d + N * sp.Min(1, _lam / L))
-VARDI_DEPTH = TheoremBounds(
+RELU_SUBLINEAR_DEPTH = TheoremBounds(
     construction="relu_sublinear",
     theorem="Vardi, Yehudai, Shamir 2022, bounded-depth theorem (depth L, 1 <= L <= sqrt N)",
     statement={"params": _depth_params, "depth": L, "max_bits": c_O * L},
@@ -163,9 +163,9 @@ VARDI_DEPTH = TheoremBounds(
     notes="O~(N/L) parameters, the polylog written as lambda = max(log2 R, log2 C) (one block "
           "stores about L / lambda points), and never more than O(N): N min(1, lambda / L). "
           "Bits ~ L is our reading of the construction, not seen in the paper's text. The "
-          "exact sizes of the network built are in memorize.constructions.depth_budget "
+          "exact sizes of the network built are in memorize.constructions.relu_sublinear_budget "
           "(budget_counts, budget_connections).",
-    assumptions=VARDI.assumptions + ("1 <= L <= sqrt(N)",),
+    assumptions=RELU_SUBLINEAR.assumptions + ("1 <= L <= sqrt(N)",),
 )
 
 # --- Yang and Yang 2026: width and depth ---------------------------------------------------
@@ -187,7 +187,7 @@ YANG = TheoremBounds(
 
 # --- Rajput, Sreenivasan, Papailiopoulos, Karbasi 2021 -------------------------------------
 _rel = delta / r  # the theorem is for unit vectors; separation relative to the radius
-RAJPUT = TheoremBounds(
+THRESHOLD_SUBLINEAR = TheoremBounds(
     construction="threshold_sublinear",
     theorem="Rajput, Sreenivasan, Papailiopoulos, Karbasi 2021, 'An exponential improvement on "
             "the memorization capacity of deep threshold networks'",
@@ -204,22 +204,22 @@ RAJPUT = TheoremBounds(
 )
 
 #: Theorem 3.1 with the depth at a given width from Yang and Yang (a width limit's variant).
-_VARDI_AT_WIDTH = TheoremBounds(
+RELU_SUBLINEAR_WIDTH = TheoremBounds(
     construction="relu_sublinear",
-    theorem=VARDI.theorem + "; depth at width W: " + YANG.theorem,
-    statement={**VARDI.statement, "depth": YANG.statement["depth"]},
-    layered={k: v for k, v in VARDI.layered.items() if k not in ("depth", "width", "params",
+    theorem=RELU_SUBLINEAR.theorem + "; depth at width W: " + YANG.theorem,
+    statement={**RELU_SUBLINEAR.statement, "depth": YANG.statement["depth"]},
+    layered={k: v for k, v in RELU_SUBLINEAR.layered.items() if k not in ("depth", "width", "params",
                                                                  "neurons", "connections")}
     | {"depth": YANG.layered["depth"]},
     exact=False,
     notes="with a width limit the network is not width 12: its depth is set beside Yang and "
           "Yang's, its bits beside Theorem 3.1's.",
-    assumptions=VARDI.assumptions,
+    assumptions=RELU_SUBLINEAR.assumptions,
 )
 
 #: Construction name -> its theorem's bounds.
 REGISTRY: dict[str, TheoremBounds] = {
-    b.construction: b for b in (ZHANG, BAUM, BUBECK, THREE_LAYER, VARDI, RAJPUT)
+    b.construction: b for b in (RELU_TWO_LAYER, THRESHOLD_ONE_HIDDEN, RELU_BUBECK, RELU_THREE_LAYER, RELU_SUBLINEAR, THRESHOLD_SUBLINEAR)
 }
 
 
@@ -236,9 +236,9 @@ def bounds_for(name: str, options: dict | None = None) -> TheoremBounds:
         )
     options = options or {}
     if name == "relu_sublinear" and options.get("depth"):
-        return VARDI_DEPTH
+        return RELU_SUBLINEAR_DEPTH
     if name == "relu_sublinear" and options.get("width"):
-        return _VARDI_AT_WIDTH
+        return RELU_SUBLINEAR_WIDTH
     if name == "relu_bubeck" and options.get("per_class"):
-        return BUBECK_PER_CLASS
+        return RELU_BUBECK_PER_CLASS
     return REGISTRY[name]

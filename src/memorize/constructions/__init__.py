@@ -164,10 +164,10 @@ def build(name: str, X, y, *, seed: int | None = 0, **options):
 
 # Importing the modules registers their constructions.
 from memorize.constructions import (  # noqa: E402,F401
-    baum,
-    bubeck,
-    sublinear,
-    three_layer,
-    threshold,
-    two_layer,
+    relu_bubeck,
+    relu_sublinear,
+    relu_three_layer,
+    relu_two_layer,
+    threshold_one_hidden,
+    threshold_sublinear,
 )

@@ -9,8 +9,8 @@ import numpy as np
 
 from memorize import dyadic
 from memorize.constructions import register
-from memorize.constructions.exact_linalg import nullspace, primitive_integer, solve
-from memorize.constructions.projection import project
+from memorize.constructions.gadgets.exact_linalg import nullspace, primitive_integer, solve
+from memorize.constructions.gadgets.projection import project
 from memorize.constructions.provenance import provenance
 from memorize.data import deduplicate
 from memorize.network import Layer, Network
@@ -22,8 +22,8 @@ THEOREM = ("Bubeck, Eldan, Lee, Mikulincer 2020, 'Network size and weights size 
 _TRIES = 8
 
 
-def bubeck_counts(n: int, d: int, groups: int | None = None, *, per_class: bool = False) -> dict:
-    """Exact sizes of :func:`build_bubeck` on ``n`` distinct points in dimension ``d``.
+def relu_bubeck_counts(n: int, d: int, groups: int | None = None, *, per_class: bool = False) -> dict:
+    """Exact sizes of :func:`build_relu_bubeck` on ``n`` distinct points in dimension ``d``.
 
     ``groups`` is the number of groups used: ``ceil(n/d)`` for points in
     general position (the default), more if groups had to be split. With
@@ -83,7 +83,7 @@ def _split_until_exact(todo: list, X_int, y, rng):
 @register("relu_bubeck",
           "Bubeck et al. 2020: one hidden layer of 4 ceil(N/d) ReLUs, 4 per group of d points",
           THEOREM)
-def build_bubeck(X, y, *, seed: int | None = 0, per_class: bool = False) -> Network:
+def build_relu_bubeck(X, y, *, seed: int | None = 0, per_class: bool = False) -> Network:
     """The two-layer ReLU network of Bubeck, Eldan, Lee, Mikulincer (2020).
 
     Theorem (Bubeck et al. 2020, after Baum 1988): ``N`` points in general
@@ -117,7 +117,7 @@ def build_bubeck(X, y, *, seed: int | None = 0, per_class: bool = False) -> Netw
 
     Exact counts (``g`` groups): ``params = 4g(d + 2) + 1``,
     ``neurons = 4g + 1``, ``depth = 2``, ``width = 4g``; see
-    :func:`bubeck_counts`. ``N`` counts distinct points.
+    :func:`relu_bubeck_counts`. ``N`` counts distinct points.
 
     ``per_class=True`` (our variant, Baum's grouping with a ReLU tent): the
     most frequent label is the background (the output bias) and the other

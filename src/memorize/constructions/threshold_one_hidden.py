@@ -21,8 +21,8 @@ MAX_EXPONENT = 900  # |x| < 2^900: float filters of x times 30-bit weights stay 
 _MAX_REDRAWS = 16
 
 
-def baum_counts(class_sizes: dict[int, int], d: int, background: int) -> dict:
-    """Exact sizes of :func:`build_baum` when no group had to be split.
+def threshold_one_hidden_counts(class_sizes: dict[int, int], d: int, background: int) -> dict:
+    """Exact sizes of :func:`build_threshold_one_hidden` when no group had to be split.
 
     ``class_sizes`` maps each label to its number of distinct points; the
     background class is not covered by slabs.
@@ -114,7 +114,7 @@ class _Slabber:
 
 @register("threshold_one_hidden",
           "Baum 1988: one hidden layer of threshold units, two per slab of d points", THEOREM)
-def build_baum(X, y, *, seed: int | None = 0) -> Network:
+def build_threshold_one_hidden(X, y, *, seed: int | None = 0) -> Network:
     """Baum's (1988) one-hidden-layer threshold network built from slabs.
 
     Theorem (Baum 1988): ``N`` points in general position in ``R^d`` with
@@ -147,7 +147,7 @@ def build_baum(X, y, *, seed: int | None = 0) -> Network:
     was needed (``N_c`` distinct points of class ``c``): ``2G`` hidden units,
     ``params = (d + 1) 2G + 2G + 1``, ``neurons = 2G + 1``, ``depth = 2``. For
     binary labels ``2G <= 2 ceil(N/(2d))``, Baum's ``N/d`` up to rounding.
-    Each split adds one group (two units). See :func:`baum_counts`.
+    Each split adds one group (two units). See :func:`threshold_one_hidden_counts`.
 
     Parameters
     ----------

@@ -9,7 +9,7 @@ binary or integer weights. The exact constants, log exponents and
 probabilities of the theorem are not known to us.
 
 Architecture (the paper's Figure 1; the mechanism of each stage and every
-formula below are our reference design, see ``docs/theorems/rajput2021.md``):
+formula below are our reference design, see ``docs/theorems/threshold_sublinear.md``):
 
 1. **Layer 1**: ``m`` seeded Gaussian hyperplanes ``H(<w_t, x> + b_t)`` give
    every point a distinct binary code. A pair at distance ``>= delta`` is
@@ -59,7 +59,7 @@ formula below are our reference design, see ``docs/theorems/rajput2021.md``):
 Every pre-activation after layer 1 is an odd integer on every data point;
 the step convention is ``H(z) = 1 iff z >= 0``.
 
-Exact counts (:func:`threshold_counts`), in the quantities recorded in
+Exact counts (:func:`threshold_sublinear_counts`), in the quantities recorded in
 ``meta["threshold"]``: ``m, k`` as above, ``R1 = sum_l r_l`` and
 ``R2 = sum_l r_l^2`` over the parity rows (``= k r`` and ``k r^2`` unless a
 targeted repair row has weight 1), ``G`` gates with ``b_g`` inputs each,
@@ -120,7 +120,7 @@ import numpy as np
 
 from memorize.constructions import register
 from memorize.constructions.provenance import provenance
-from memorize.constructions.threshold_gadgets import (
+from memorize.constructions.gadgets.threshold import (
     conjunction_row,
     group_neuron_row,
     parity_hidden_rows,
@@ -196,9 +196,9 @@ def great_circle_size(delta: float) -> int:
     return N - (N % 2)
 
 
-def threshold_counts(*, d: int, m: int, k: int, R1: int, R2: int, variant: str, b_g: int, G: int,
+def threshold_sublinear_counts(*, d: int, m: int, k: int, R1: int, R2: int, variant: str, b_g: int, G: int,
                      F: int, F_w: int, J: int, J_w: int, beta: int, **_ignored) -> dict:
-    """Exact sizes of :func:`build_threshold` from the quantities in ``meta["threshold"]``."""
+    """Exact sizes of :func:`build_threshold_sublinear` from the quantities in ``meta["threshold"]``."""
     Jp, Lp = max(J, 1), max(G + F, 1)
     weights = m * d + R2 + R1 + G * b_g + F_w + J_w + J
     biases = (m if variant == "ball" else 0) + R1 + k + Lp + Jp + beta
@@ -429,7 +429,7 @@ def _label_bits(y: np.ndarray) -> int:
 @register("threshold_sublinear",
           "RSPK 2021: deep threshold net, Gaussian layer 1, GF(2) parities, lift, sqrt(n) memorizers",
           THEOREM)
-def build_threshold(X, y, *, seed: int | None = 0, variant: str = "ball",
+def build_threshold_sublinear(X, y, *, seed: int | None = 0, variant: str = "ball",
                     failure_prob: float = 0.01, row_weight: int | None = None,
                     group_bits: int | None = None, block_bits: int | None = None,
                     max_blocks: int = 32, margin_bits: int = 30,

@@ -11,14 +11,14 @@ complexity ``O(log d + sqrt(N / log N) max(log R, log C))`` outputs exactly
 the width: width ``W`` and depth ``L`` with ``W^2 L^2 = O(N log(1/delta))``
 suffice, and ``W^2 L^2 = Omega(N / log(1/delta))`` is necessary.
 
-The family (every member exact on the data; see ``docs/theorems/vardi2022.md``):
+The family (every member exact on the data; see ``docs/theorems/relu_sublinear.md``):
 
 (a) ``t(x) = <w, x> + b``: a seeded random direction, scaled by a power of two
     so that consecutive data points are ``>= 4`` apart
-    (:func:`~memorize.constructions.line_blocks.integer_line`, ``gap_bits=2``).
+    (:func:`~memorize.constructions.gadgets.line_blocks.integer_line`, ``gap_bits=2``).
 (b) The sorted points are cut into ``K`` blocks of ``n = S n_s`` points; block
     ``j`` starts at the even integer ``lo_j`` and its points are dealt to ``S``
-    streams of ``n_s`` records (:mod:`~memorize.constructions.fold_words`).
+    streams of ``n_s`` records (:mod:`~memorize.constructions.gadgets.fold_words`).
     The *chooser* selects the block of ``t``: per block boundary ``j`` a ramp
     ``g_j = relu(lo_j - t)`` and a step ``st_j = relu(1 - g_j) = [t >= lo_j]``
     (the next layer), and every stream register adds ``(U_j - U_{j-1}) st_j``
@@ -27,7 +27,7 @@ The family (every member exact on the data; see ``docs/theorems/vardi2022.md``):
 (c) Stream 0 first reads ``lo_j`` off its word by tent folds and forms
     ``P = t - lo_j`` (position within the block); the other streams wait.
 (d) Each stream reads its records by tent folds, one bit per layer
-    (:func:`~memorize.constructions.relu_gadgets.tent_layer`: two neurons,
+    (:func:`~memorize.constructions.gadgets.relu.tent_layer`: two neurons,
     five connections per bit, weights 2, -4, 1/2). After a record's label
     field, its value ``z`` satisfies ``2^rho z = offset + phi`` with
     ``0 < phi < 1``, and ``D = 2^rho z - P`` is in ``(-1, 1)`` for the point's
@@ -92,11 +92,11 @@ from fractions import Fraction
 import numpy as np
 
 from memorize.constructions import register
-from memorize.constructions.depth_budget import build_budget, plan_budget
-from memorize.constructions.fold_words import even_starts, greedy_starts, offset_bits, stream_words
-from memorize.constructions.line_blocks import IntegerLine, integer_line
+from memorize.constructions.relu_sublinear_budget import build_budget, plan_budget
+from memorize.constructions.gadgets.fold_words import even_starts, greedy_starts, offset_bits, stream_words
+from memorize.constructions.gadgets.line_blocks import IntegerLine, integer_line
 from memorize.constructions.provenance import provenance
-from memorize.constructions.relu_gadgets import (
+from memorize.constructions.gadgets.relu import (
     Affine, LayerStack, Stream, match_layer, tent_layer,
 )
 from memorize.data import deduplicate, num_classes
@@ -559,7 +559,7 @@ def _check_limit(name: str, value, least: int, most: int = MAX_LIMIT) -> None:
 @register("relu_sublinear",
           "Vardi et al. 2022: O~(sqrt N) connections, narrow and deep; width and depth options",
           THEOREM)
-def build_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None,
+def build_relu_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None,
                     width: int | None = None, block_size: int | None = None,
                     directions: int = 4) -> Network:
     """The O~(sqrt N)-connection ReLU memorizer of Vardi, Yehudai, Shamir (2022), Theorem 3.1,
@@ -583,7 +583,7 @@ def build_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None,
     depth : int, optional
         Depth budget ``L >= 2``: the network with the fewest connections of
         depth ``<= L`` (at the narrowest width that allows it; for small ``L``
-        the shallow members of :mod:`~memorize.constructions.depth_budget`).
+        the shallow members of :mod:`~memorize.constructions.relu_sublinear_budget`).
     width : int, optional
         Width budget ``W >= 4``: the fewest connections among members of
         width ``<= W`` (and depth ``<= depth`` if given).
@@ -612,7 +612,7 @@ def build_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None,
     Examples
     --------
     >>> from memorize import build, data, verify
-    >>> from memorize.constructions.sublinear import expected_counts
+    >>> from memorize.constructions.relu_sublinear import expected_counts
     >>> X, y = data.random_separated(300, 5, 0.05, num_classes=4, seed=0)
     >>> net = build("relu_sublinear", X, y)
     >>> verify.is_memorizing(net, X, y)
@@ -627,8 +627,8 @@ def build_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None,
 
     See Also
     --------
-    memorize.constructions.depth_budget : the shallow members for small depth budgets.
-    memorize.bounds.VARDI, memorize.bounds.YANG : the bounds beside it.
+    memorize.constructions.relu_sublinear_budget : the shallow members for small depth budgets.
+    memorize.bounds.RELU_SUBLINEAR, memorize.bounds.YANG : the bounds beside it.
 
     References
     ----------

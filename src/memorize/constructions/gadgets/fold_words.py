@@ -7,7 +7,7 @@ stores each point as a *record*: its label field ``2 y`` (``c + 1`` bits,
 even) above its offset field ``floor(t) - lo_j`` (``rho`` bits). The records
 are dealt to ``S`` streams, ``n_s`` each (padding records are ``(0, 0)``), and
 each stream is one word, read MSB first by tent folds
-(:func:`~memorize.constructions.relu_gadgets.tent_layer`). Stream 0's word
+(:func:`~memorize.constructions.gadgets.relu.tent_layer`). Stream 0's word
 starts with the field ``lo_j`` (``lo_bits`` bits).
 
 A word of ``B`` bits ``W`` enters the network as the midpoint
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from memorize.constructions.line_blocks import pack_words
+from memorize.constructions.gadgets.line_blocks import pack_words
 from memorize.errors import ConstructionError
 
 

@@ -9,7 +9,7 @@ from math import isqrt
 import numpy as np
 
 from memorize.constructions import register
-from memorize.constructions.projection import distinct_projection
+from memorize.constructions.gadgets.projection import distinct_projection
 from memorize.constructions.provenance import provenance
 from memorize.data import deduplicate
 from memorize.errors import ConstructionError
@@ -24,8 +24,8 @@ def default_block(n: int) -> int:
     return isqrt(2 * n - 1) + 1 if n > 0 else 1
 
 
-def three_layer_counts(n: int, d: int, block: int | None = None) -> dict:
-    """Exact sizes of :func:`build_three_layer` on ``n`` distinct points in dimension ``d``."""
+def relu_three_layer_counts(n: int, d: int, block: int | None = None) -> dict:
+    """Exact sizes of :func:`build_relu_three_layer` on ``n`` distinct points in dimension ``d``."""
     m = min(block or default_block(n), n)
     a = -(-n // m)
     first = 2 * a - 1
@@ -48,7 +48,7 @@ def _zigzag(ts, ys, P):
 @register("relu_three_layer",
           "Yun et al. 2019 / Inoue 2019: two hidden ReLU layers of about sqrt(2N) and 2 sqrt(N/2)",
           THEOREM)
-def build_three_layer(X, y, *, seed: int | None = 0, block: int | None = None) -> Network:
+def build_relu_three_layer(X, y, *, seed: int | None = 0, block: int | None = None) -> Network:
     """A three-layer ReLU network (two hidden layers) with ``Theta(sqrt N)`` neurons.
 
     Theorem (Yun, Sra, Jadbabaie 2019): ReLU networks with two hidden layers
@@ -75,7 +75,7 @@ def build_three_layer(X, y, *, seed: int | None = 0, block: int | None = None) -
     Layers: ``2a - 1`` ReLUs reading ``x``; ``m`` ReLUs; the linear output.
     Exact counts: ``params = (d + 1)(2a - 1) + 2a m + m + 1``,
     ``neurons = 2a + m``, ``depth = 3``, ``width = max(2a - 1, m)``; see
-    :func:`three_layer_counts`. With ``m = ceil(sqrt(2N))`` (default) that is
+    :func:`relu_three_layer_counts`. With ``m = ceil(sqrt(2N))`` (default) that is
     about ``2 sqrt(2N)`` hidden neurons and ``Theta(N)`` parameters.
 
     Departure: Inoue's recursion uses ``a1 + a2`` neurons for ``a1 a2`` points

@@ -2,7 +2,7 @@
 match ``t``.
 
 The words hold slices of every point's record (see
-:class:`~memorize.constructions.line_blocks.Layout`). The input is the
+:class:`~memorize.constructions.gadgets.line_blocks.Layout`). The input is the
 register ``tp = t - lo_j`` and one register per word of the selected block;
 the output is the label of the one stored point whose offset matches ``tp``.
 """
@@ -13,8 +13,8 @@ import dataclasses
 import functools
 from fractions import Fraction
 
-from memorize.constructions.line_blocks import Layout, Slice
-from memorize.constructions.relu_gadgets import (
+from memorize.constructions.gadgets.line_blocks import Layout, Slice
+from memorize.constructions.gadgets.relu import (
     Affine, Stream, aligned_stream_layer, match_layer, segment_thresholds,
 )
 

@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 
 from memorize.constructions import register
-from memorize.constructions.projection import distinct_projection
+from memorize.constructions.gadgets.projection import distinct_projection
 from memorize.constructions.provenance import provenance
 from memorize.data import deduplicate
 from memorize.network import Layer, Network
@@ -16,14 +16,14 @@ THEOREM = ("Zhang, Bengio, Hardt, Recht, Vinyals 2017, 'Understanding deep learn
            "rethinking generalization', Theorem 1")
 
 
-def two_layer_counts(n: int, d: int) -> dict:
-    """Exact sizes of :func:`build_two_layer` on ``n`` distinct points in dimension ``d``."""
+def relu_two_layer_counts(n: int, d: int) -> dict:
+    """Exact sizes of :func:`build_relu_two_layer` on ``n`` distinct points in dimension ``d``."""
     return {"params": 3 * n + d + 2, "neurons": n + 2, "depth": 3, "width": n}
 
 
 @register("relu_two_layer", "Zhang et al. 2017: projection to a line and N ReLUs (2N+d free parameters)",
           THEOREM)
-def build_two_layer(X, y, *, seed: int | None = 0) -> Network:
+def build_relu_two_layer(X, y, *, seed: int | None = 0) -> Network:
     """The two-layer ReLU network of Zhang et al. (2017), Theorem 1.
 
     Theorem: for any ``N`` distinct points in ``R^d`` and any real labels there

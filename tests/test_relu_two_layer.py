@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from memorize import DataError, build, data, verify
-from memorize.constructions.baum import baum_counts
-from memorize.constructions.two_layer import two_layer_counts
+from memorize.constructions.threshold_one_hidden import threshold_one_hidden_counts
+from memorize.constructions.relu_two_layer import relu_two_layer_counts
 from memorize.testing import datasets
 
 
@@ -19,7 +19,7 @@ def test_two_layer_memorizes_and_counts(dataset, seed):
     report = verify.verify(net, X, y)
     assert report.ok, report.summary()
     n = len(np.unique(X, axis=0))
-    expected = two_layer_counts(n, X.shape[1])
+    expected = relu_two_layer_counts(n, X.shape[1])
     assert {k: net.counts()[k] for k in expected} == expected
     assert net.meta["construction"] == "relu_two_layer" and net.meta["data"]["N"] == len(X)
 
@@ -33,7 +33,7 @@ def test_baum_memorizes_and_counts(dataset):
     assert report.ok, report.summary()
     assert report.min_margin > 0  # no step unit sits at 0 on the data
     Xu, yu, _ = data.deduplicate(X, y)
-    expected = baum_counts(Counter(yu.tolist()), X.shape[1], net.meta["background"])
+    expected = threshold_one_hidden_counts(Counter(yu.tolist()), X.shape[1], net.meta["background"])
     counts = net.counts()
     splits = net.meta["splits"]
     assert counts["params"] == expected["params"] + 2 * splits * (X.shape[1] + 2)

@@ -13,10 +13,10 @@ from hypothesis import given, settings, strategies as st
 
 import memorize
 from memorize import data, verify
-from memorize.constructions.fold_words import even_starts, greedy_starts, offset_bits, stream_words
-from memorize.constructions.line_blocks import Layout, integer_line, pack_blocks, pack_words
-from memorize.constructions.relu_gadgets import Affine, LayerStack, Stream, match_layer, tent_layer
-from memorize.constructions.sublinear import (
+from memorize.constructions.gadgets.fold_words import even_starts, greedy_starts, offset_bits, stream_words
+from memorize.constructions.gadgets.line_blocks import Layout, integer_line, pack_blocks, pack_words
+from memorize.constructions.gadgets.relu import Affine, LayerStack, Stream, match_layer, tent_layer
+from memorize.constructions.relu_sublinear import (
     DENSE_RATIO, EXHAUSTIVE, Member, _Members, _width, build_member, expected_counts, label_bits, least_depth,
     plan,
 )

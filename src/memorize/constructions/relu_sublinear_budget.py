@@ -10,17 +10,17 @@ follows is our construction, built from the gadgets of their Theorem 3.1,
 with its own exact counts.
 
 Given a depth budget ``L`` (``relu_sublinear`` with ``depth=L``),
-:func:`~memorize.constructions.sublinear.build_sublinear` compares the
-stream members of :mod:`~memorize.constructions.sublinear` (which need a
+:func:`~memorize.constructions.relu_sublinear.build_relu_sublinear` compares the
+stream members of :mod:`~memorize.constructions.relu_sublinear` (which need a
 depth of about ``lambda + bitlen(range)`` at least) with the member of this
 module that :func:`plan_budget` picks, the one with the fewest nonzero
 parameters among those of depth ``<= L``, and builds the one with fewer:
 
 * ``L = 2``: one hidden layer, Bubeck et al.'s network with per-class
-  3-neuron tents (:func:`~memorize.constructions.bubeck.build_bubeck`,
+  3-neuron tents (:func:`~memorize.constructions.relu_bubeck.build_relu_bubeck`,
   ``per_class=True``: ``3(d + 2)`` parameters per ``d`` points);
 * ``L >= 3``: Zhang et al.'s two-layer network on a line
-  (:func:`~memorize.constructions.two_layer.build_two_layer`, ``3N + d + 2``),
+  (:func:`~memorize.constructions.relu_two_layer.build_relu_two_layer`, ``3N + d + 2``),
   the theorem's ``L ~ 1`` regime, until the budget holds enough layers to
   store points as bits (about ``L > lambda``);
 * then the *block network* below, whose parameters fall like ``N lambda / L``.
@@ -28,7 +28,7 @@ parameters among those of depth ``<= L``, and builds the one with fewer:
 Here ``lambda = rho + c`` is the number of bits stored per point (``rho``
 for its offset within its block, ``c = bitlen(C - 1)`` for its label): the
 log factor that ``O~`` hides. So the theorem's bound reads
-``N min(1, lambda / L)`` up to constants (``memorize.bounds.VARDI_DEPTH``).
+``N min(1, lambda / L)`` up to constants (``memorize.bounds.RELU_SUBLINEAR_DEPTH``).
 
 The block network. Stage (a) is the sqrt(N) network's integer line ``t``.
 Stage (b) cuts the sorted points into ``K`` blocks of ``n`` and selects the
@@ -40,13 +40,13 @@ then every selected register is a telescoping sum
 step costs 4 parameters and each register 1 per block, against 4 and 2 for
 a pair of ramps. Stages (c)+(d): each point's record ``offset * 2^c + label``
 (``lambda`` bits) is cut into ``w = ceil(lambda / s)`` slices, one per word
-(:meth:`Layout.record <memorize.constructions.line_blocks.Layout.record>`);
+(:meth:`Layout.record <memorize.constructions.gadgets.line_blocks.Layout.record>`);
 the ``w`` words are read in parallel, one bit per layer each, so a point
 takes ``s`` layers, and the slices' values are read off the remainders
-without accumulators (:func:`~memorize.constructions.block_readout.extract_and_match`,
+without accumulators (:func:`~memorize.constructions.gadgets.block_readout.extract_and_match`,
 lean). Width, not depth, pays for small budgets.
 
-Blocks are cut greedily (:func:`~memorize.constructions.line_blocks.block_starts`):
+Blocks are cut greedily (:func:`~memorize.constructions.gadgets.line_blocks.block_starts`):
 up to ``n`` points whose offsets fit in ``rho`` bits, so ``K >= ceil(N/n)``
 blocks; :func:`plan_budget` may lower ``rho`` below the largest offset of
 fixed blocks of ``n`` when a record then needs one or two words fewer.
@@ -61,7 +61,7 @@ point), as :func:`budget_counts` and :func:`budget_connections` return them:
   ``K^2`` and says little; the nonzero count is the one to compare;
 * connections (weights and biases the construction places)
   ``= f_1 + (5 + w) K - 2 + R`` for ``K >= 2``: ``f_1`` the first layer's,
-  ``R`` the readout's (:func:`~memorize.constructions.block_readout.readout_nonzeros`,
+  ``R`` the readout's (:func:`~memorize.constructions.gadgets.block_readout.readout_nonzeros`,
   data-independent, affine in ``n``, about ``11 w n s``).
   ``connections - wK <= nonzero params <= connections``: the gap is the
   stored word differences that happen to be 0;
@@ -91,13 +91,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memorize.constructions.block_readout import extract_and_match, readout_nonzeros, readout_sizes
-from memorize.constructions.bubeck import bubeck_counts, build_bubeck
-from memorize.constructions.line_blocks import (
+from memorize.constructions.gadgets.block_readout import extract_and_match, readout_nonzeros, readout_sizes
+from memorize.constructions.relu_bubeck import relu_bubeck_counts, build_relu_bubeck
+from memorize.constructions.gadgets.line_blocks import (
     IntegerLine, Layout, block_offset_bits, block_starts, pack_blocks,
 )
-from memorize.constructions.relu_gadgets import Affine, LayerStack
-from memorize.constructions.two_layer import build_two_layer, two_layer_counts
+from memorize.constructions.gadgets.relu import Affine, LayerStack
+from memorize.constructions.relu_two_layer import build_relu_two_layer, relu_two_layer_counts
 
 HEAD_LAYERS = 4
 
@@ -193,12 +193,12 @@ def plan_budget(floors: np.ndarray, labels: np.ndarray, c: int, d: int, budget: 
     """The shallow member with the fewest (estimated nonzero) parameters and depth
     ``<= budget``, for the sorted ``floors`` of the integer line (gaps ``>= 2``),
     ``labels`` and ``c`` label bits. ``budget`` is an integer ``>= 2`` (checked
-    by the caller, :func:`~memorize.constructions.sublinear.build_sublinear`).
+    by the caller, :func:`~memorize.constructions.relu_sublinear.build_relu_sublinear`).
     """
     N = len(floors)
-    tent = bubeck_counts(N, d, _tent_groups(labels, d), per_class=True)["params"]
+    tent = relu_bubeck_counts(N, d, _tent_groups(labels, d), per_class=True)["params"]
     shallow = (Plan("relu_bubeck", tent, 2) if budget == 2
-               else Plan("relu_two_layer", two_layer_counts(N, d)["params"], 3))
+               else Plan("relu_two_layer", relu_two_layer_counts(N, d)["params"], 3))
     return min([shallow, *_block_plans(floors, c, d, budget)], key=_size)
 
 
@@ -233,10 +233,10 @@ def build_budget(X: np.ndarray, y: np.ndarray, line: IntegerLine, labels: np.nda
     integer line, ``labels`` sorted along it) and the ``meta`` entries describing them."""
     N, d = X.shape
     if plan.member == "relu_bubeck":
-        net = build_bubeck(X, y, seed=seed, per_class=True)
+        net = build_relu_bubeck(X, y, seed=seed, per_class=True)
         return net.layers, {"member": plan.member, "groups": net.meta["groups"]}
     if plan.member == "relu_two_layer":
-        net = build_two_layer(X, y, seed=seed)
+        net = build_relu_two_layer(X, y, seed=seed)
         return net.layers, {"member": plan.member, "slope": net.meta["slope"]}
     layers, meta = block_layers(line, labels, c, plan.layout, d)
     return layers, {"member": "blocks", **meta}

@@ -12,16 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memorize import build, data, dyadic, verify
-from memorize.constructions.threshold import (
+from memorize.constructions.threshold_sublinear import (
     MAX_LABEL_BITS,
     _odd_row,
     compress,
     parity_bits,
     first_layer_lower_bound,
     first_layer_width,
-    threshold_counts,
+    threshold_sublinear_counts,
 )
-from memorize.constructions.threshold_gadgets import (
+from memorize.constructions.gadgets.threshold import (
     conjunction_row,
     group_neuron_row,
     parity_network,
@@ -71,7 +71,7 @@ def check_network(X, y, net):
     assert verify.is_memorizing(net, X, y)
     s = net.meta["threshold"]
     # counts are the documented formula
-    c = threshold_counts(**s)
+    c = threshold_sublinear_counts(**s)
     assert net.depth == c["depth"] == 6
     assert net.neurons == c["neurons"]
     assert net.nonzero_params == c["nonzero_params"]
@@ -128,8 +128,8 @@ def test_larger_sets_verify_and_match_counts(dataset):
     net = build(NAME, X, y)
     assert verify.is_memorizing(net, X, y)
     s = net.meta["threshold"]
-    assert net.neurons == threshold_counts(**s)["neurons"]
-    assert net.nonzero_params == threshold_counts(**s)["nonzero_params"]
+    assert net.neurons == threshold_sublinear_counts(**s)["neurons"]
+    assert net.nonzero_params == threshold_sublinear_counts(**s)["nonzero_params"]
     # the group structure: at most 2^b_g gates, at most T 2^b_f features, J <= B G
     assert s["G"] <= 2 ** s["b_g"]
     assert s["F"] <= s["blocks"] * 2 ** max(s["b_f"], s["k"] - s["b_g"])

@@ -10,14 +10,14 @@ from hypothesis import given, settings, strategies as st
 import memorize
 from memorize import data, verify
 from memorize.cli import main
-from memorize.constructions.block_readout import _count_readout, readout_nonzeros
-from memorize.constructions.bubeck import bubeck_counts
-from memorize.constructions.depth_budget import block_layers, budget_connections, budget_counts
-from memorize.constructions.line_blocks import Layout, block_offset_bits, integer_line
-from memorize.constructions.sublinear import expected_counts, label_bits
+from memorize.constructions.gadgets.block_readout import _count_readout, readout_nonzeros
+from memorize.constructions.relu_bubeck import relu_bubeck_counts
+from memorize.constructions.relu_sublinear_budget import block_layers, budget_connections, budget_counts
+from memorize.constructions.gadgets.line_blocks import Layout, block_offset_bits, integer_line
+from memorize.constructions.relu_sublinear import expected_counts, label_bits
 from memorize.data import deduplicate, num_classes
 from memorize.network import Network
-from memorize.constructions.two_layer import two_layer_counts
+from memorize.constructions.relu_two_layer import relu_two_layer_counts
 from memorize.errors import ConstructionError
 from memorize.testing import datasets
 
@@ -34,9 +34,9 @@ def _check_counts(net, n_points, d):
         assert {k: net.counts()[k] for k in expected} == expected
         return
     if m["member"] == "relu_two_layer":
-        expected = two_layer_counts(n_points, d)
+        expected = relu_two_layer_counts(n_points, d)
     elif m["member"] == "relu_bubeck":
-        expected = bubeck_counts(n_points, d, m["groups"], per_class=True)
+        expected = relu_bubeck_counts(n_points, d, m["groups"], per_class=True)
     else:
         layout = _layout(m)
         expected = budget_counts(m["blocks"], d, layout)
@@ -66,7 +66,7 @@ def test_memorizes_within_budget_with_documented_counts(ds, budget, seed):
     n_points, d = np.unique(X + 0.0, axis=0).shape
     _check_counts(net, n_points, d)
     if budget >= 3:  # never worse than the two-layer network the budget also allows
-        assert net.connections <= two_layer_counts(n_points, d)["params"]
+        assert net.connections <= relu_two_layer_counts(n_points, d)["params"]
 
 
 @pytest.mark.parametrize("budget,member", [(24, "relu_two_layer"), (48, "streams"), (100, "streams")])

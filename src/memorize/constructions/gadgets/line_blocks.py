@@ -9,7 +9,7 @@ start at 0 -- all in exact integer arithmetic on the dyadic inputs. Both
 each block's records (offset in ``rho`` bits, label in ``c``) into big
 integers, MSB first, fixed width, several words holding slices of every
 record (:class:`Layout`): the depth-budget network's storage.
-:func:`pack_words` is shared with :mod:`~memorize.constructions.fold_words`.
+:func:`pack_words` is shared with :mod:`~memorize.constructions.gadgets.fold_words`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from fractions import Fraction
 import numpy as np
 
 from memorize import dyadic
-from memorize.constructions.projection import (
+from memorize.constructions.gadgets.projection import (
     Projection, distinct_integer_projection, exact_projection, random_direction,
 )
 from memorize.errors import ConstructionError
