@@ -160,18 +160,26 @@ def cmd_compare(args) -> int:
 
 def cmd_info(args) -> int:
     c = get(args.name)
-    doc = inspect.getdoc(c.builder) or ""
-    print(f"{c.name}: {c.description}")
-    print(f"theorem: {c.theorem}")
-    print("\n" + doc.split("\n\n")[0])
-    print("\noptions (memorize build NAME --set key=value):" if c.options else "\noptions: none")
-    for key, param in c.options.items():
-        ann = param.annotation if isinstance(param.annotation, str) else getattr(
-            param.annotation, "__name__", str(param.annotation))
-        print(f"  {key:<16} {ann:<14} default {param.default!r}")
-    section = re.search(r"Parameters\n-+\n(.*?)(\n\n[A-Z][a-z]+\n-+|\Z)", doc, re.S)
-    if section:
-        print("\n" + section.group(1).rstrip())
+    print(f"{c.name}: {c.summary}")
+    print(f"reference: {c.reference}")
+    print(f"guarantee: {c.guarantee}")
+    print(f"docs: {c.docs}")
+    if c.options:
+        print("\noptions (memorize build NAME --set key=value):")
+        width = max(len(o.name) for o in c.options)
+        for o in c.options:
+            print(f"  {o.name:<{width}}  {o.allowed()}, default {o.default!r}")
+            print(f"  {'':<{width}}  {o.doc}")
+    else:
+        print("\noptions: none")
+    tb = c.bounds()
+    formulas = tb.size or tb.layered
+    what = ("exact counts of the construction" if tb.size else
+            "the theorem's bound in the layered counting")
+    names = sorted({str(v) for e in formulas.values() for v in getattr(e, "free_symbols", ())})
+    print(f"\n{what} (in {', '.join(names)}; memorize.bounds.symbols says what each means):")
+    for key, expr in formulas.items():
+        print(f"  {key:<12} {expr}")
     return 0
 
 
@@ -205,7 +213,7 @@ def cmd_data(args) -> int:
 def cmd_list(args) -> int:
     width = max(len(name) for name in available())
     for name in available():
-        print(f"{name:<{width}}  {get(name).description}")
+        print(f"{name:<{width}}  {get(name).summary}")
     return 0
 
 

@@ -45,6 +45,7 @@ class DataSummary:
     radius: float
     separation: float | None
     distinct_labels: int
+    distinct: int  # distinct points (a point repeated with its label counts once)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -244,6 +245,16 @@ def separation(X) -> float:
     return float(dist[:, 1].min())
 
 
+def label_bits(C: int) -> int:
+    """``max(1, bitlen(C - 1))``: the bits of a label in ``0..C-1`` (the constructions that
+    store labels as bits).
+
+    >>> label_bits(1), label_bits(2), label_bits(10)
+    (1, 1, 4)
+    """
+    return max(1, (C - 1).bit_length())
+
+
 def num_classes(y) -> int:
     """``C = max(y) + 1``: the labels live in ``{0, ..., C-1}``."""
     return int(np.max(y)) + 1
@@ -273,6 +284,7 @@ def summarize(X, y, measure_separation: bool = True, *, distinct=None) -> DataSu
         radius=radius(Xu),
         separation=separation(Xu) if measure_separation else None,
         distinct_labels=int(np.unique(y).size),
+        distinct=int(Xu.shape[0]),
     )
 
 

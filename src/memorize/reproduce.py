@@ -233,7 +233,7 @@ def _depth_series(name: str, q: int, say=None):
             rows.append(_measure(name, X, y, say, "depth", depth, depth=depth))
         except MemorizeError as exc:
             skipped.append((name, f"depth={depth}: {exc}"))
-    if "width" in get(name).options:
+    if "width" in get(name).defaults():
         for width in _WIDTHS:
             try:
                 least = shallowest(X, y, width)
@@ -247,7 +247,7 @@ def _sweep_depth(q, run, cache):
     name = "relu_sublinear"
     if name not in available():
         return [], [(name, "not registered")]
-    if "depth" not in get(name).options:
+    if "depth" not in get(name).defaults():
         return [], [(name, "has no depth option")]
     return run(_depth_series, [(name, q)])[0]
 

@@ -3,6 +3,8 @@
 Data: ``N`` points in ``R^d`` with labels in ``[C]``, norms ``<= r`` and pairwise
 distances ``>= delta``. Architecture: ``W`` parameters, ``L`` affine layers,
 ``U`` computation units, ``B`` bits per parameter, ``width`` the largest layer.
+A construction's choices, recorded in a built network's ``meta``: ``G`` groups of
+points (Baum, Bubeck et al.), ``M`` points per block (the three-layer network).
 
 Hidden constants. An ``O(f)`` statement is written ``c_O * f``; an
 ``O~(f)`` statement as ``c_O * f * log2(N)**k`` with the power ``k`` given
@@ -22,6 +24,8 @@ from memorize.errors import MemorizeError
 N, d, C, r, delta, L = sp.symbols("N d C r delta L", positive=True)
 W, U, B = sp.symbols("W U B", positive=True)
 width = sp.Symbol("width", positive=True)
+G = sp.Symbol("G", integer=True, nonnegative=True)
+M = sp.Symbol("M", integer=True, positive=True)
 
 #: The constant hidden in an O(.) statement; 1 unless a value is given to :func:`evaluate`.
 c_O = sp.Symbol("c_O", positive=True)
@@ -71,3 +75,12 @@ def evaluate(expr, **values):
         return float(sp.N(value, 30))
     except TypeError:
         raise MemorizeError(f"the bound {expr} did not evaluate to a real number: {value}") from None
+
+
+def evaluate_all(exprs: dict, **values) -> dict:
+    """:func:`evaluate` of every expression of ``exprs`` (a dict of counts).
+
+    >>> evaluate_all({"params": 3 * N + d + 2, "depth": 3}, N=10, d=2)
+    {'params': 34, 'depth': 3}
+    """
+    return {key: evaluate(expr, **values) for key, expr in exprs.items()}

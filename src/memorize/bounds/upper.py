@@ -21,25 +21,34 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from memorize.bounds.symbols import C, N, c_O, d, delta, log2, r, L, width
-
-# Common abbreviations.
-groups = sp.ceiling(N / d)  # ceil(N/d) groups of d points (Baum; Bubeck et al.)
-# Our slab layer: two units per group of d minority-class points (at most floor(N/2) of them).
-slab_units = 2 * sp.ceiling(sp.floor(N / 2) / d)
+from memorize.bounds.symbols import C, G, M, N, c_O, d, delta, log2, r, L, width
 
 
 @dataclass(frozen=True)
 class TheoremBounds:
-    """The upper bounds one theorem gives for one construction."""
+    """The upper bounds one theorem gives for one construction.
+
+    ``size``, where the construction's counts are exact formulas, holds them (in
+    the data symbols and the construction's choices ``G``, ``M`` recorded in
+    ``meta``): the one definition that both the construction's
+    ``expected_counts`` and the bound use. ``layered`` is then ``size`` at the
+    choices ``worst`` (the most the theorem allows), unless given.
+    """
 
     construction: str
     theorem: str
     statement: dict
-    layered: dict
-    exact: bool
+    layered: dict = field(default_factory=dict)
+    exact: bool = False
     notes: str = ""
     assumptions: tuple = field(default_factory=tuple)
+    size: dict = field(default_factory=dict)
+    worst: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.size and not self.layered:
+            derived = {k: sp.sympify(v).subs(self.worst) for k, v in self.size.items()}
+            object.__setattr__(self, "layered", derived)
 
 
 # --- Zhang, Bengio, Hardt, Recht, Vinyals 2017, Theorem 1 -----------------------------------
@@ -47,9 +56,11 @@ RELU_TWO_LAYER = TheoremBounds(
     construction="relu_two_layer",
     theorem="Zhang et al. 2017, Theorem 1",
     statement={"params": 2 * N + d, "neurons": N, "depth": 2, "width": N},
-    # t = <a, x> as a 1-unit identity layer ((d+1) params), N ReLUs reading t ((1+1) N),
-    # the linear output ((N+1) params): 3N + d + 2.
-    layered={"params": 3 * N + d + 2, "neurons": N + 2, "depth": 3, "width": N},
+    # t = <a, x> as a 1-unit identity layer (d weights), N ReLUs reading t (a unit weight and a
+    # bias each), the linear output (N weights); the two linear layers' zero biases are dense
+    # parameters but not connections: 3N + d connections, 3N + d + 2 params.
+    size={"connections": 3 * N + d, "params": 3 * N + d + 2, "neurons": N + 2, "depth": 3,
+          "width": N},
     exact=True,
     notes="2N + d counts a, b, w of c(x) = sum_j w_j relu(<a,x> - b_j); the layered count adds "
           "the N unit weights from t to the hidden units and the two zero biases.",
@@ -57,13 +68,17 @@ RELU_TWO_LAYER = TheoremBounds(
 )
 
 # --- Baum 1988 -----------------------------------------------------------------------------
+#: Baum's slab layer: two threshold units per group of d points of one non-background label.
+_slab_units = sp.Max(2 * G, 1)
 THRESHOLD_ONE_HIDDEN = TheoremBounds(
     construction="threshold_one_hidden",
     theorem="Baum 1988, 'On the capabilities of multilayer perceptrons' (as quoted by "
             "Bubeck et al. 2020 and Rajput et al. 2021)",
-    statement={"neurons": groups, "depth": 2, "width": groups},
-    layered={"params": (d + 1) * slab_units + slab_units + 1, "neurons": slab_units + 1,
-             "depth": 2, "width": slab_units},
+    statement={"neurons": sp.ceiling(N / d), "depth": 2, "width": sp.ceiling(N / d)},
+    size={"params": (d + 2) * _slab_units + 1, "neurons": _slab_units + 1, "depth": 2,
+          "width": _slab_units},
+    # Binary labels: the minority class has at most floor(N/2) points.
+    worst={G: sp.ceiling(sp.floor(N / 2) / d)},
     exact=False,
     notes="ceil(N/d) hidden threshold units (the statement counts hidden units only); our "
           "binary construction uses 2 ceil(N_minority/d) <= 2 ceil(floor(N/2)/d) slab units, "
@@ -71,9 +86,12 @@ THRESHOLD_ONE_HIDDEN = TheoremBounds(
     assumptions=("points in general position", "binary labels"),
 )
 
+
 # --- Bubeck, Eldan, Lee, Mikulincer 2020 ----------------------------------------------------
-def _one_hidden_layer(units, d_) -> dict:
-    """Counts of ``units`` ReLUs reading all ``d`` inputs and a bias, and a linear output."""
+def one_hidden_layer(units, d_) -> dict:
+    """Counts of ``units`` ReLUs reading all ``d`` inputs and a bias, and a linear output
+    (at least one unit: a constant network keeps one)."""
+    units = sp.Max(units, 1)
     return {"params": units * (d_ + 2) + 1, "neurons": units + 1, "depth": 2, "width": units}
 
 
@@ -81,8 +99,9 @@ RELU_BUBECK = TheoremBounds(
     construction="relu_bubeck",
     theorem="Bubeck, Eldan, Lee, Mikulincer 2020, 'Network size and weights size for "
             "memorization with two-layers neural networks' (the 4 ceil(N/d) ReLU construction)",
-    statement={"neurons": 4 * groups, "depth": 2, "width": 4 * groups},
-    layered=_one_hidden_layer(4 * groups, d),
+    statement={"neurons": 4 * sp.ceiling(N / d), "depth": 2, "width": 4 * sp.ceiling(N / d)},
+    size=one_hidden_layer(4 * G, d),
+    worst={G: sp.ceiling(N / d)},
     exact=True,
     notes="4 ReLUs per group of d points; each reads all d inputs plus a bias, the output "
           "reads the 4 ceil(N/d) units plus a bias.",
@@ -97,7 +116,8 @@ RELU_BUBECK_PER_CLASS = TheoremBounds(
     theorem="Bubeck, Eldan, Lee, Mikulincer 2020, per-class variant (3 ReLUs per group of "
             "one label; ours)",
     statement={"neurons": 3 * _groups_pc, "depth": 2, "width": 3 * _groups_pc},
-    layered=_one_hidden_layer(3 * _groups_pc, d),
+    size=one_hidden_layer(3 * G, d),
+    worst={G: _groups_pc},
     exact=False,
     notes="groups of d points of one label, sum over labels of ceil(N_c / d) <= ceil(N/d) + C - 1 "
           "(in general position); an upper bound, not the exact count.",
@@ -105,18 +125,17 @@ RELU_BUBECK_PER_CLASS = TheoremBounds(
 )
 
 # --- Yun, Sra, Jadbabaie 2019 / Inoue 2019: two hidden layers of ~sqrt(N) -------------------
-_block = sp.ceiling(sp.sqrt(2 * N))          # points per block (our construction's default)
-_blocks = sp.ceiling(N / _block)             # a1, number of blocks
+#: Our decoupled-block construction: M points per block, A = ceil(N/M) blocks; first layer
+#: 2A - 1 ReLUs, second layer M ReLUs, linear output.
+_A = sp.ceiling(N / M)
 RELU_THREE_LAYER = TheoremBounds(
     construction="relu_three_layer",
     theorem="Yun, Sra, Jadbabaie 2019 (Theta(sqrt N) hidden nodes in 2 hidden layers); "
             "Inoue 2019 (a1 * a2 points with widths a1, a2)",
     statement={"neurons": 2 * sp.ceiling(sp.sqrt(N)), "depth": 3},
-    # Our decoupled-block construction (memorize.constructions.relu_three_layer): first layer
-    # 2 a1 - 1 ReLUs, second layer m = ceil(sqrt(2N)) ReLUs, linear output.
-    layered={"params": (d + 1) * (2 * _blocks - 1) + 2 * _blocks * _block + _block + 1,
-             "neurons": 2 * _blocks + _block, "depth": 3,
-             "width": sp.Max(2 * _blocks - 1, _block)},
+    size={"params": (d + 1) * (2 * _A - 1) + 2 * _A * M + M + 1, "neurons": 2 * _A + M,
+          "depth": 3, "width": sp.Max(2 * _A - 1, M)},
+    worst={M: sp.ceiling(sp.sqrt(2 * N))},  # the default block size
     exact=True,
     notes="statement: Inoue's a1 + a2 hidden neurons with a1 = a2 = ceil(sqrt N); layered: "
           "the exact count of our construction (2 ceil(N/m) - 1 + m hidden, m = ceil(sqrt(2N))), "

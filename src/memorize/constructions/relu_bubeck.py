@@ -8,33 +8,29 @@ from math import lcm
 import numpy as np
 
 from memorize import dyadic
-from memorize.constructions import register
 from memorize.constructions.gadgets.exact_linalg import nullspace, primitive_integer, solve
 from memorize.constructions.gadgets.projection import project
+from memorize.bounds.symbols import evaluate_all
+from memorize.bounds.upper import RELU_BUBECK, RELU_BUBECK_PER_CLASS
 from memorize.constructions.provenance import provenance
+from memorize.constructions.record import Option, register
 from memorize.data import deduplicate
 from memorize.network import Layer, Network
-
-THEOREM = ("Bubeck, Eldan, Lee, Mikulincer 2020, 'Network size and weights size for memorization "
-           "with two-layers neural networks', the 4 ceil(N/d) ReLU construction (after Baum 1988)")
 
 # Random combinations of a hyperplane basis tried before a group is split.
 _TRIES = 8
 
 
-def relu_bubeck_counts(n: int, d: int, groups: int | None = None, *, per_class: bool = False) -> dict:
-    """Exact sizes of :func:`build_relu_bubeck` on ``n`` distinct points in dimension ``d``.
+def relu_bubeck_counts(meta: dict) -> dict:
+    """Exact sizes of a :func:`build_relu_bubeck` network from its ``meta``: the ``size`` of
+    :data:`memorize.bounds.RELU_BUBECK` (4 units per group) or, with ``per_class``, of
+    :data:`memorize.bounds.RELU_BUBECK_PER_CLASS` (3 per group), at the groups ``G`` used.
 
-    ``groups`` is the number of groups used: ``ceil(n/d)`` for points in
-    general position (the default), more if groups had to be split. With
-    ``per_class`` a group has 3 neurons instead of 4 (pass the groups used,
-    or ``n`` as the number of non-background points for the general-position
-    estimate ``ceil(n/d)`` per class lumped together).
+    >>> relu_bubeck_counts({"data": {"d": 3}, "options": {"per_class": False}, "groups": 5})
+    {'params': 101, 'neurons': 21, 'depth': 2, 'width': 20}
     """
-    g = -(-n // d) if groups is None else groups
-    units = 3 if per_class else 4
-    width = max(units * g, 1)
-    return {"params": width * (d + 2) + 1, "neurons": width + 1, "depth": 2, "width": width}
+    tb = RELU_BUBECK_PER_CLASS if meta["options"]["per_class"] else RELU_BUBECK
+    return evaluate_all(tb.size, d=meta["data"]["d"], G=meta["groups"])
 
 
 def _group_gadget(members, X_int, y, rng):
@@ -80,9 +76,19 @@ def _split_until_exact(todo: list, X_int, y, rng):
         yield members, gadget
 
 
-@register("relu_bubeck",
-          "Bubeck et al. 2020: one hidden layer of 4 ceil(N/d) ReLUs, 4 per group of d points",
-          THEOREM)
+@register(
+    "relu_bubeck",
+    summary="Bubeck et al. 2020: one hidden layer of 4 ceil(N/d) ReLUs, 4 per group of d points",
+    citation="S. Bubeck, R. Eldan, Y. T. Lee, D. Mikulincer, 'Network size and weights size for "
+             "memorization with two-layers neural networks', NeurIPS 2020",
+    theorem="the 4 ceil(N/d)-ReLU construction after Baum 1988 (as the abstract states it; the "
+            "theorem number is not checked against the original)",
+    guarantee="for N points in general position in R^d and real labels, a two-layer ReLU "
+              "network with 4 ceil(N/d) hidden units outputs y_i on x_i",
+    counts=relu_bubeck_counts,
+    options=(Option("per_class", bool, False, "3 ReLUs per group of d points of one label (ours) "
+                    "instead of 4 per group of any labels"),),
+)
 def build_relu_bubeck(X, y, *, seed: int | None = 0, per_class: bool = False) -> Network:
     """The two-layer ReLU network of Bubeck, Eldan, Lee, Mikulincer (2020).
 
@@ -173,7 +179,7 @@ def build_relu_bubeck(X, y, *, seed: int | None = 0, per_class: bool = False) ->
             out.append(Fraction(sign, k))
     hidden = Layer.from_rows(d, rows, "relu")
     readout = Layer.from_entries(len(rows), 1, [(0, k, a) for k, a in enumerate(out)], [0], "identity")
-    meta = provenance("relu_bubeck", THEOREM, seed, {"per_class": False}, X, y, groups=groups)
+    meta = provenance("relu_bubeck", seed, {"per_class": False}, X, y, groups=groups)
     return Network(d, (hidden, readout), meta)
 
 
@@ -199,6 +205,6 @@ def _build_tent(X, y, Xu, yu, X_int, F, rng, seed) -> Network:
     hidden = Layer.from_rows(d, rows or [({}, 0)], "relu")
     readout = Layer.from_entries(max(len(rows), 1), 1, [(0, k, a) for k, a in enumerate(out)],
                                  [background], "identity")
-    meta = provenance("relu_bubeck", THEOREM, seed, {"per_class": True}, X, y, groups=groups,
+    meta = provenance("relu_bubeck", seed, {"per_class": True}, X, y, groups=groups,
                       background=background)
     return Network(d, (hidden, readout), meta)

@@ -91,30 +91,37 @@ from fractions import Fraction
 
 import numpy as np
 
-from memorize.constructions import register
-from memorize.constructions.relu_sublinear_budget import build_budget, plan_budget
+from memorize.bounds.symbols import evaluate_all
+from memorize.bounds.upper import RELU_BUBECK_PER_CLASS, RELU_TWO_LAYER
 from memorize.constructions.gadgets.fold_words import even_starts, greedy_starts, offset_bits, stream_words
-from memorize.constructions.gadgets.line_blocks import IntegerLine, integer_line
+from memorize.constructions.gadgets.line_blocks import IntegerLine, Layout, integer_line
 from memorize.constructions.provenance import provenance
+from memorize.constructions.record import Option, register
+from memorize.constructions.relu_sublinear_budget import budget_counts, build_budget, plan_budget
 from memorize.constructions.gadgets.relu import (
     Affine, LayerStack, Stream, match_layer, tent_layer,
 )
-from memorize.data import deduplicate, num_classes
+from memorize.data import deduplicate, label_bits, num_classes
 from memorize.errors import ConstructionError
 from memorize.network import Network
-
-THEOREM = ("Vardi, Yehudai, Shamir 2022, 'On the Optimal Memorization Power of ReLU Neural "
-           "Networks' (ICLR), Theorem 3.1; bounded depth: their O~(N/L) result; width: "
-           "Yang and Yang 2026, arXiv 2603.09589")
 
 MIN_WIDTH = 4  # the narrowest member: S = B = 1, stalled
 MAX_DIRECTIONS = 64
 MAX_LIMIT = 1 << 31  # depth, width and block_size above this are surely typing errors
 
-
-def label_bits(C: int) -> int:
-    """``c = max(1, bitlen(C - 1))``: bits of a label in ``0..C-1``."""
-    return max(1, (C - 1).bit_length())
+#: The option table (the record's; :func:`shallowest` checks its width with the same entry).
+WIDTH = Option("width", int, None, "width budget W: the fewest connections among members of "
+               "width <= W (and depth <= depth if given)", low=MIN_WIDTH, high=MAX_LIMIT, none=True)
+OPTIONS = (
+    Option("depth", int, None, "depth budget L: the fewest connections of depth <= L (at the "
+           "narrowest width that allows it; for small L the shallow members)", low=2,
+           high=MAX_LIMIT, none=True),
+    WIDTH,
+    Option("block_size", int, None, "points per block n (default: the planner's choice; above N, "
+           "one block)", low=1, high=MAX_LIMIT, none=True),
+    Option("directions", int, 4, "random directions tried for the line; the one with the "
+           "fewest position bits is kept", low=1, high=MAX_DIRECTIONS),
+)
 
 
 # -- one member: its exact sizes -------------------------------------------------------
@@ -545,20 +552,38 @@ def _gate(u: Affine, height: Affine, slope: int, prefix: str, S: int):
 
 # -- the builder --------------------------------------------------------------------------------
 
-def _check_limit(name: str, value, least: int, most: int = MAX_LIMIT) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConstructionError(f"{name}={value!r} must be an integer")
-    if value < least:
-        raise ConstructionError(f"{name}={value} is too small: the least allowed is {least}")
-    if value > most:
-        raise ConstructionError(f"{name}={value} is too large: at most {most}")
+def relu_sublinear_counts(meta: dict) -> dict:
+    """Exact sizes of a :func:`build_relu_sublinear` network from its ``meta``: the
+    :class:`Member` formulas for the stream members; for the shallow members of a small
+    depth budget, the counts of the network it is (``relu_two_layer``, the per-class
+    ``relu_bubeck``, or the block network of :mod:`~memorize.constructions.relu_sublinear_budget`).
+    """
+    d, member = meta["data"]["d"], meta["member"]
+    if member == "streams":
+        return Member(meta["records"], meta["streams"], meta["batch"], meta["blocks"], meta["rho"],
+                      meta["label_bits"], meta["lo_bits"], meta["first_layer_nonzeros"],
+                      meta["stall"]).counts(d)
+    if member == "relu_two_layer":
+        return evaluate_all(RELU_TWO_LAYER.size, N=meta["data"]["distinct"], d=d)
+    if member == "relu_bubeck":
+        return evaluate_all(RELU_BUBECK_PER_CLASS.size, d=d, G=meta["groups"])
+    layout = Layout.record(meta["chosen_block_size"], meta["rho"], meta["label_bits"],
+                           meta["layers_per_point"])
+    return budget_counts(meta["blocks"], d, layout)
 
 
-@register("relu_sublinear",
-          "Vardi et al. 2022: O~(sqrt N) connections, narrow and deep; width and depth options",
-          THEOREM)
+@register(
+    "relu_sublinear",
+    summary="Vardi et al. 2022: O~(sqrt N) connections, narrow and deep; width and depth options",
+    citation="G. Vardi, G. Yehudai, O. Shamir, 'On the optimal memorization power of ReLU "
+             "neural networks', ICLR 2022",
+    theorem="Theorem 3.1 (O~(sqrt N) parameters); with depth=L their O~(N/L) theorem; with "
+            "width=W the depth of L. Yang, Y. Yang, arXiv 2603.09589 (2026)",
+    guarantee="for N distinct points with labels in [C], a ReLU network with O~(sqrt N) "
+              "connections and O~(sqrt N)-bit weights outputs y_i on x_i",
+    counts=relu_sublinear_counts,
+    options=OPTIONS,
+)
 def build_relu_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None,
                     width: int | None = None, block_size: int | None = None,
                     directions: int = 4) -> Network:
@@ -637,10 +662,6 @@ def build_relu_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None
     .. [2] L. Yang, Y. Yang, "Memorization capacity of deep ReLU neural networks
        characterized by width and depth", arXiv 2603.09589, 2026.
     """
-    _check_limit("depth", depth, 2)
-    _check_limit("width", width, MIN_WIDTH)
-    _check_limit("block_size", block_size, 1)
-    _check_limit("directions", directions, 1, MAX_DIRECTIONS)
     if block_size is not None and depth is not None:
         raise ConstructionError("give block_size or depth (a depth budget), not both")
     Xu, yu, _ = deduplicate(X, y)
@@ -658,13 +679,13 @@ def build_relu_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None
         shallow = plan_budget(line2.floors, labels, c, d, depth)
         if member is None or shallow.params < member.connections:
             layers, extra = build_budget(Xu, yu, line2, labels, c, shallow, seed)
-            meta = provenance("relu_sublinear", THEOREM, seed, options, X, y, distinct=(Xu, yu),
+            meta = provenance("relu_sublinear", seed, options, X, y, distinct=(Xu, yu),
                               **extra)
             return Network(d, layers, meta)
     if member is None:
         raise ConstructionError(_infeasible(line.floors, c, first, d, width, depth))
     layers = build_member(line, labels, member, d)
-    meta = provenance("relu_sublinear", THEOREM, seed, options, X, y, distinct=(Xu, yu),
+    meta = provenance("relu_sublinear", seed, options, X, y, distinct=(Xu, yu),
                       member="streams",
                       streams=member.S, batch=member.B, blocks=member.K,
                       chosen_block_size=min(N, member.n_s * member.S), records=member.n_s,
@@ -680,7 +701,7 @@ def shallowest(X, y, width: int, *, seed: int | None = 0, directions: int = 4) -
 
     Raises ConstructionError for a width below the family's minimum, 4.
     """
-    _check_limit("width", width, MIN_WIDTH)
+    WIDTH.check("relu_sublinear", width)
     Xu, yu, _ = deduplicate(X, y)
     line = integer_line(Xu, np.random.default_rng(seed), directions, gap_bits=2)
     first = sum(1 for w in line.weights if w) + (line.bias != 0)
@@ -699,13 +720,3 @@ def _infeasible(floors, c, first, d, width, depth) -> str:
     else:
         msg += f"; at depth {depth} leave the width out (the shallow members are wide)"
     return msg
-
-
-def expected_counts(net: Network) -> dict:
-    """The documented sizes of a ``relu_sublinear`` network, from its ``meta``."""
-    m = net.meta
-    if m.get("member") != "streams":
-        raise ConstructionError("expected_counts covers the stream members; see depth_budget")
-    member = Member(m["records"], m["streams"], m["batch"], m["blocks"], m["rho"],
-                    m["label_bits"], m["lo_bits"], m["first_layer_nonzeros"], m["stall"])
-    return member.counts(net.input_dim)

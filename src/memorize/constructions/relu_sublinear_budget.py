@@ -92,12 +92,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from memorize.constructions.gadgets.block_readout import extract_and_match, readout_nonzeros, readout_sizes
-from memorize.constructions.relu_bubeck import relu_bubeck_counts, build_relu_bubeck
+from memorize.bounds.symbols import evaluate
+from memorize.bounds.upper import RELU_BUBECK_PER_CLASS, RELU_TWO_LAYER
+from memorize.constructions.relu_bubeck import build_relu_bubeck
 from memorize.constructions.gadgets.line_blocks import (
     IntegerLine, Layout, block_offset_bits, block_starts, pack_blocks,
 )
 from memorize.constructions.gadgets.relu import Affine, LayerStack
-from memorize.constructions.relu_two_layer import build_relu_two_layer, relu_two_layer_counts
+from memorize.constructions.relu_two_layer import build_relu_two_layer
 
 HEAD_LAYERS = 4
 
@@ -196,9 +198,9 @@ def plan_budget(floors: np.ndarray, labels: np.ndarray, c: int, d: int, budget: 
     by the caller, :func:`~memorize.constructions.relu_sublinear.build_relu_sublinear`).
     """
     N = len(floors)
-    tent = relu_bubeck_counts(N, d, _tent_groups(labels, d), per_class=True)["params"]
+    tent = evaluate(RELU_BUBECK_PER_CLASS.size["params"], d=d, G=_tent_groups(labels, d))
     shallow = (Plan("relu_bubeck", tent, 2) if budget == 2
-               else Plan("relu_two_layer", relu_two_layer_counts(N, d)["params"], 3))
+               else Plan("relu_two_layer", evaluate(RELU_TWO_LAYER.size["params"], N=N, d=d), 3))
     return min([shallow, *_block_plans(floors, c, d, budget)], key=_size)
 
 

@@ -8,15 +8,14 @@ from math import isqrt
 
 import numpy as np
 
-from memorize.constructions import register
+from memorize.bounds.symbols import evaluate_all
+from memorize.bounds.upper import RELU_THREE_LAYER
 from memorize.constructions.gadgets.projection import distinct_projection
+from memorize.constructions.gadgets.zigzag import slope_above, zigzag
 from memorize.constructions.provenance import provenance
+from memorize.constructions.record import Option, register
 from memorize.data import deduplicate
-from memorize.errors import ConstructionError
 from memorize.network import Layer, Network
-
-THEOREM = ("Yun, Sra, Jadbabaie 2019, 'Small ReLU networks are powerful memorizers' (Theta(sqrt N) "
-           "hidden nodes in two hidden layers suffice); explicit block form after Inoue 2019")
 
 
 def default_block(n: int) -> int:
@@ -24,30 +23,32 @@ def default_block(n: int) -> int:
     return isqrt(2 * n - 1) + 1 if n > 0 else 1
 
 
-def relu_three_layer_counts(n: int, d: int, block: int | None = None) -> dict:
-    """Exact sizes of :func:`build_relu_three_layer` on ``n`` distinct points in dimension ``d``."""
-    m = min(block or default_block(n), n)
-    a = -(-n // m)
-    first = 2 * a - 1
-    return {"params": (d + 1) * first + (first + 1) * m + m + 1, "neurons": first + m + 1,
-            "depth": 3, "width": max(first, m)}
+def relu_three_layer_counts(meta: dict) -> dict:
+    """Exact sizes of a :func:`build_relu_three_layer` network from its ``meta``:
+    :data:`memorize.bounds.RELU_THREE_LAYER` ``.size`` at ``N`` = the distinct points and
+    ``M`` = the block size used.
+
+    >>> relu_three_layer_counts({"data": {"distinct": 8, "d": 2}, "block": 4})["neurons"]
+    8
+    """
+    return evaluate_all(RELU_THREE_LAYER.size, N=meta["data"]["distinct"], d=meta["data"]["d"],
+                        M=meta["block"])
 
 
-def _zigzag(ts, ys, P):
-    """Hinges and slopes of ``sum_j a_j relu(t - z_j)`` through ``(ts, ys)`` with ``a_0 = P``,
-    ``a_j = -+2P``: the interpolant of Zhang et al. with alternating slope ``+-P``."""
-    hinges, slopes = [ts[0] - Fraction(ys[0]) / P], [P]
-    sign = 1
-    for i in range(1, len(ts)):
-        hinges.append(ts[i - 1] + (ts[i] - ts[i - 1] + sign * Fraction(ys[i] - ys[i - 1]) / P) / 2)
-        slopes.append(2 * P)
-        sign = -sign
-    return hinges, slopes
-
-
-@register("relu_three_layer",
-          "Yun et al. 2019 / Inoue 2019: two hidden ReLU layers of about sqrt(2N) and 2 sqrt(N/2)",
-          THEOREM)
+@register(
+    "relu_three_layer",
+    summary="Yun et al. 2019 / Inoue 2019: two hidden ReLU layers of about sqrt(2N) and 2 sqrt(N/2)",
+    citation="C. Yun, S. Sra, A. Jadbabaie, 'Small ReLU networks are powerful memorizers: a "
+             "tight analysis of memorization capacity', NeurIPS 2019; explicit block form after "
+             "M. Inoue, 'Expressive numbers of two or more hidden layer ReLU neural networks', 2019",
+    theorem="the sufficiency theorem for two hidden layers (Theorem 3.1 as we read it; the "
+            "number is not checked against the original)",
+    guarantee="for any N distinct points and real labels, a ReLU network with two hidden "
+              "layers of about sqrt(2N) and 2 sqrt(N/2) units outputs y_i on x_i",
+    counts=relu_three_layer_counts,
+    options=(Option("block", int, None, "points per block m (default ceil(sqrt(2N)); capped "
+                    "at N)", low=1, high=1 << 31, none=True),),
+)
 def build_relu_three_layer(X, y, *, seed: int | None = 0, block: int | None = None) -> Network:
     """A three-layer ReLU network (two hidden layers) with ``Theta(sqrt N)`` neurons.
 
@@ -97,8 +98,6 @@ def build_relu_three_layer(X, y, *, seed: int | None = 0, block: int | None = No
     ConstructionError
         if ``block < 1``.
     """
-    if block is not None and (isinstance(block, bool) or int(block) != block or block < 1):
-        raise ConstructionError(f"block must be a positive integer, got {block!r}")
     Xu, yu, _ = deduplicate(X, y)
     n, d = Xu.shape
     m = min(int(block) if block else default_block(n), n)
@@ -110,15 +109,14 @@ def build_relu_three_layer(X, y, *, seed: int | None = 0, block: int | None = No
 
     ratio = max((Fraction(abs(ys[i] - ys[i - 1])) / (ts[i] - ts[i - 1])
                  for blk in blocks for i in blk[1:]), default=Fraction(0))
-    P = 1
-    while P <= ratio:
-        P *= 2
+    P = slope_above(ratio)
 
     # lines[k][j] = (slope, intercept) of neuron j's pre-activation on block k.
     lines = []
     for blk in blocks:
-        hinges, slopes = _zigzag([ts[i] for i in blk], [ys[i] for i in blk], P)
-        row = [(Fraction(a), -a * z) for a, z in zip(slopes, hinges)]
+        # The readout alternates the signs, so each neuron's line has the slope's magnitude.
+        hinges, slopes = zigzag([ts[i] for i in blk], [ys[i] for i in blk], P)
+        row = [(abs(a), -abs(a) * z) for a, z in zip(slopes, hinges)]
         row += [(Fraction(0), Fraction(-1))] * (m - len(blk))
         lines.append(row)
 
@@ -146,6 +144,6 @@ def build_relu_three_layer(X, y, *, seed: int | None = 0, block: int | None = No
                             "relu")
     second = Layer.from_rows(len(breaks), rows2, "relu")
     readout = Layer.from_entries(m, 1, [(0, j, (-1) ** j) for j in range(m)], [0], "identity")
-    meta = provenance("relu_three_layer", THEOREM, seed, {"block": block}, X, y,
+    meta = provenance("relu_three_layer", seed, {"block": block}, X, y, distinct=(Xu, yu),
                       block=m, blocks=len(blocks), slope=str(P))
     return Network(d, (first, second, readout), meta)

@@ -6,23 +6,36 @@ from fractions import Fraction
 
 import numpy as np
 
-from memorize.constructions import register
+from memorize.bounds.symbols import evaluate_all
+from memorize.bounds.upper import RELU_TWO_LAYER
 from memorize.constructions.gadgets.projection import distinct_projection
+from memorize.constructions.gadgets.zigzag import slope_above, zigzag
 from memorize.constructions.provenance import provenance
+from memorize.constructions.record import register
 from memorize.data import deduplicate
 from memorize.network import Layer, Network
 
-THEOREM = ("Zhang, Bengio, Hardt, Recht, Vinyals 2017, 'Understanding deep learning requires "
-           "rethinking generalization', Theorem 1")
+
+def relu_two_layer_counts(meta: dict) -> dict:
+    """Exact sizes of a :func:`build_relu_two_layer` network from its ``meta``:
+    :data:`memorize.bounds.RELU_TWO_LAYER` ``.size`` at ``N`` = the distinct points.
+
+    >>> relu_two_layer_counts({"data": {"distinct": 10, "d": 2}})["params"]
+    34
+    """
+    return evaluate_all(RELU_TWO_LAYER.size, N=meta["data"]["distinct"], d=meta["data"]["d"])
 
 
-def relu_two_layer_counts(n: int, d: int) -> dict:
-    """Exact sizes of :func:`build_relu_two_layer` on ``n`` distinct points in dimension ``d``."""
-    return {"params": 3 * n + d + 2, "neurons": n + 2, "depth": 3, "width": n}
-
-
-@register("relu_two_layer", "Zhang et al. 2017: projection to a line and N ReLUs (2N+d free parameters)",
-          THEOREM)
+@register(
+    "relu_two_layer",
+    summary="Zhang et al. 2017: projection to a line and N ReLUs (2N+d free parameters)",
+    citation="C. Zhang, S. Bengio, M. Hardt, B. Recht, O. Vinyals, 'Understanding deep "
+             "learning requires rethinking generalization', ICLR 2017",
+    theorem="Theorem 1",
+    guarantee="for any N distinct points and real labels, a depth-2 ReLU network with "
+              "2N + d free parameters outputs y_i on x_i",
+    counts=relu_two_layer_counts,
+)
 def build_relu_two_layer(X, y, *, seed: int | None = 0) -> Network:
     """The two-layer ReLU network of Zhang et al. (2017), Theorem 1.
 
@@ -74,22 +87,15 @@ def build_relu_two_layer(X, y, *, seed: int | None = 0) -> Network:
 
     ratio = max((Fraction(abs(ys[i] - ys[i - 1])) / (t[i] - t[i - 1]) for i in range(1, n)),
                 default=Fraction(0))
-    P = Fraction(1)
-    while P <= ratio:
-        P *= 2
-    while P / 2 > ratio and P > 1:
-        P /= 2
-    hinges = [t[0] - Fraction(ys[0]) / P]
-    out = [P]
-    sign = 1
-    for i in range(1, n):
-        gap = t[i] - t[i - 1]
-        hinges.append(t[i - 1] + (gap + sign * (ys[i] - ys[i - 1]) / P) / 2)
-        out.append(-2 * sign * P)
-        sign = -sign
+    P = slope_above(ratio)
+    hinges, out = zigzag(t, ys, P)
 
-    project = Layer.from_entries(d, 1, [(0, j, wj) for j, wj in enumerate(proj.w)], [0], "identity")
-    hidden = Layer.from_entries(1, n, [(k, 0, 1) for k in range(n)], [-b for b in hinges], "relu")
-    readout = Layer.from_entries(n, 1, [(0, k, a) for k, a in enumerate(out)], [0], "identity")
-    meta = provenance("relu_two_layer", THEOREM, seed, {}, X, y, slope=str(P))
+    # ``placed``: the architecture's connections, counted even where a draw makes one zero.
+    project = Layer.from_entries(d, 1, [(0, j, wj) for j, wj in enumerate(proj.w)], [0], "identity",
+                                 placed=d)
+    hidden = Layer.from_entries(1, n, [(k, 0, 1) for k in range(n)], [-b for b in hinges], "relu",
+                                placed=2 * n)
+    readout = Layer.from_entries(n, 1, [(0, k, a) for k, a in enumerate(out)], [0], "identity",
+                                 placed=n)
+    meta = provenance("relu_two_layer", seed, {}, X, y, distinct=(Xu, yu), slope=str(P))
     return Network(d, (project, hidden, readout), meta)

@@ -8,29 +8,28 @@ from fractions import Fraction
 import numpy as np
 
 from memorize import dyadic
-from memorize.constructions import register
+from memorize.bounds.symbols import evaluate_all
+from memorize.bounds.upper import THRESHOLD_ONE_HIDDEN
 from memorize.constructions.provenance import provenance
+from memorize.constructions.record import register
 from memorize.data import check_magnitude, deduplicate
 from memorize.errors import ConstructionError
 from memorize.network import Layer, Network
-
-THEOREM = "Baum 1988, 'On the capabilities of multilayer perceptrons', J. Complexity 4, slab construction"
 
 _DIRECTION_BITS = 30
 MAX_EXPONENT = 900  # |x| < 2^900: float filters of x times 30-bit weights stay finite
 _MAX_REDRAWS = 16
 
 
-def threshold_one_hidden_counts(class_sizes: dict[int, int], d: int, background: int) -> dict:
-    """Exact sizes of :func:`build_threshold_one_hidden` when no group had to be split.
+def threshold_one_hidden_counts(meta: dict) -> dict:
+    """Exact sizes of a :func:`build_threshold_one_hidden` network from its ``meta``:
+    :data:`memorize.bounds.THRESHOLD_ONE_HIDDEN` ``.size`` at the groups ``G`` used (two
+    slab units per group; one constant unit when there is a single class).
 
-    ``class_sizes`` maps each label to its number of distinct points; the
-    background class is not covered by slabs.
+    >>> threshold_one_hidden_counts({"data": {"d": 3}, "groups": 4})
+    {'params': 41, 'neurons': 9, 'depth': 2, 'width': 8}
     """
-    groups = sum(-(-m // d) for c, m in class_sizes.items() if c != background)
-    hidden = max(2 * groups, 1)  # one constant unit when there is a single class
-    return {"params": (d + 1) * hidden + hidden + 1, "neurons": hidden + 1, "depth": 2,
-            "width": hidden, "groups": groups}
+    return evaluate_all(THRESHOLD_ONE_HIDDEN.size, d=meta["data"]["d"], G=meta["groups"])
 
 
 def _simplest_dyadic(lo: Fraction, hi: Fraction) -> Fraction:
@@ -112,8 +111,16 @@ class _Slabber:
         return w, t_lo, t_hi
 
 
-@register("threshold_one_hidden",
-          "Baum 1988: one hidden layer of threshold units, two per slab of d points", THEOREM)
+@register(
+    "threshold_one_hidden",
+    summary="Baum 1988: one hidden layer of threshold units, two per slab of d points",
+    citation="E. B. Baum, 'On the capabilities of multilayer perceptrons', J. Complexity 4, 1988",
+    theorem="the slab construction (as quoted by Bubeck et al. 2020 and Rajput et al. 2021; "
+            "the theorem number is not checked against the original)",
+    guarantee="for N points in general position in R^d with binary labels, one hidden layer "
+              "of about N/d threshold units outputs y_i on x_i",
+    counts=threshold_one_hidden_counts,
+)
 def build_threshold_one_hidden(X, y, *, seed: int | None = 0) -> Network:
     """Baum's (1988) one-hidden-layer threshold network built from slabs.
 
@@ -217,7 +224,7 @@ def build_threshold_one_hidden(X, y, *, seed: int | None = 0) -> Network:
         entries = [(0, 2 * g + k, (c - background) * (1 if k == 0 else -1))
                    for g, (c, *_rest) in enumerate(slabs) for k in (0, 1)]
         readout = Layer.from_entries(width, 1, entries, [background], "identity")
-    meta = provenance("threshold_one_hidden", THEOREM, seed, {}, X, y,
+    meta = provenance("threshold_one_hidden", seed, {}, X, y,
                       background=background, groups=len(slabs), splits=splits,
                       readout="step" if binary else "linear")
     return Network(d, (hidden, readout), meta)

@@ -100,7 +100,7 @@ Departures from the paper (as far as we know it):
   random step (codes distinct, parities injective, features private) is
   checked exactly and repaired, and the rest holds by construction.
 
-Lower bound (:func:`first_layer_lower_bound`): the output depends on ``x``
+Lower bound (:func:`memorize.bounds.first_layer_threshold`): the output depends on ``x``
 only through its layer-1 code, so alternating labels on
 ``N = floor(pi / arcsin(delta/2))`` points of a great circle at spacing
 ``delta`` (:func:`memorize.data.great_circle`) force ``floor(N/2)`` layer-1
@@ -118,20 +118,17 @@ from fractions import Fraction
 
 import numpy as np
 
-from memorize.constructions import register
 from memorize.constructions.provenance import provenance
+from memorize.constructions.record import Option, register
 from memorize.constructions.gadgets.threshold import (
     conjunction_row,
     group_neuron_row,
     parity_hidden_rows,
     parity_output_row,
 )
-from memorize.data import check_magnitude, circle_points, deduplicate, radius, separation
+from memorize.data import check_magnitude, deduplicate, label_bits, num_classes, radius, separation
 from memorize.errors import ConstructionError, DataError
 from memorize.network import Layer, Network
-
-THEOREM = ("Rajput, Sreenivasan, Papailiopoulos, Karbasi 2021, 'An Exponential Improvement on the "
-           "Memorization Capacity of Deep Threshold Networks' (NeurIPS 2021), Theorem 1, Figure 1")
 
 VARIANTS = ("ball", "sphere")
 WEIGHT_BITS = 24  # layer-1 Gaussians are rounded to multiples of 2^-WEIGHT_BITS
@@ -173,41 +170,23 @@ def default_row_weight(m: int, p: float) -> int:
     return max(1, min(m, max(8, math.ceil(1 / (8 * p)))))
 
 
-def first_layer_lower_bound(delta: float) -> int:
-    """Layer-1 units any threshold memorizer needs on the great-circle instance at spacing ``delta``.
-
-    ``N = floor(pi / arcsin(delta/2))`` points fit on a circle at consecutive
-    chord ``>= delta``; with alternating labels each differently labelled
-    neighbour pair must be split by a layer-1 hyperplane, and a hyperplane
-    meets a circle in at most 2 points, so it splits at most 2 such pairs
-    of the cycle: ``N/2`` units for even ``N``. For odd ``N`` the instance
-    keeps ``N - 1`` points (alternation needs an even cycle), so the bound is
-    ``floor(N/2)`` (the notes' ``ceil(N/2)`` would overstate it by one).
-    """
-    if not (0 < delta <= 2):
-        raise DataError(f"delta must be in (0, 2] for points on the unit circle, got {delta!r}")
-    return great_circle_size(delta) // 2
-
-
-def great_circle_size(delta: float) -> int:
-    """Points of the great-circle instance: the even one of ``N, N - 1``,
-    ``N = floor(pi/arcsin(delta/2))`` (:func:`memorize.data.circle_points`, exact)."""
-    N = circle_points(delta)
-    return N - (N % 2)
-
-
-def threshold_sublinear_counts(*, d: int, m: int, k: int, R1: int, R2: int, variant: str, b_g: int, G: int,
-                     F: int, F_w: int, J: int, J_w: int, beta: int, **_ignored) -> dict:
-    """Exact sizes of :func:`build_threshold_sublinear` from the quantities in ``meta["threshold"]``."""
+def threshold_sublinear_counts(meta: dict) -> dict:
+    """Exact sizes of a :func:`build_threshold_sublinear` network from the quantities it
+    recorded in ``meta["threshold"]``: layer widths ``m, R1, k, G + F, J`` and the nonzero
+    weights of each layer (connections are the nonzero weights and biases)."""
+    t = meta["threshold"]
+    d, m, k, R1, R2, G, F, J = (t[key] for key in ("d", "m", "k", "R1", "R2", "G", "F", "J"))
     Jp, Lp = max(J, 1), max(G + F, 1)
-    weights = m * d + R2 + R1 + G * b_g + F_w + J_w + J
-    biases = (m if variant == "ball" else 0) + R1 + k + Lp + Jp + beta
+    weights = m * d + R2 + R1 + G * t["b_g"] + t["F_w"] + t["J_w"] + J
+    biases = (m if t["variant"] == "ball" else 0) + R1 + k + Lp + Jp + t["beta"]
+    sizes = [d, m, R1, k, Lp, Jp, 1]
     return {
-        "depth": 6,
-        "neurons": m + R1 + k + Lp + Jp + 1,
-        "nonzero_weights": weights,
+        "connections": weights + biases,
         "nonzero_params": weights + biases,
-        "width": max(m, R1, k, Lp, Jp),
+        "params": sum((i + 1) * o for i, o in zip(sizes, sizes[1:])),
+        "neurons": sum(sizes[1:]),
+        "depth": 6,
+        "width": max(sizes[1:]),
     }
 
 
@@ -421,14 +400,34 @@ def lift(c: np.ndarray, y: np.ndarray, needs: np.ndarray, b_g: int, b_f: int, ma
 
 # -- assembly ---------------------------------------------------------------------
 
-def _label_bits(y: np.ndarray) -> int:
-    C = int(y.max()) + 1
-    return max(1, (C - 1).bit_length())
-
-
-@register("threshold_sublinear",
-          "RSPK 2021: deep threshold net, Gaussian layer 1, GF(2) parities, lift, sqrt(n) memorizers",
-          THEOREM)
+@register(
+    "threshold_sublinear",
+    summary="RSPK 2021: deep threshold net, Gaussian layer 1, GF(2) parities, lift, sqrt(n) memorizers",
+    citation="S. Rajput, K. Sreenivasan, D. Papailiopoulos, A. Karbasi, 'An exponential "
+             "improvement on the memorization capacity of deep threshold networks', NeurIPS 2021",
+    theorem="Theorem 1 (the construction of their Figure 1)",
+    guarantee="for N delta-separated points, a depth-6 threshold network with "
+              "O~(1/delta + sqrt N) neurons outputs y_i on x_i (with high probability over its "
+              "random first layer; every random step is checked exactly and repaired)",
+    counts=threshold_sublinear_counts,
+    options=(
+        Option("variant", str, "ball", "'ball': hyperplanes with Gaussian biases, any data; "
+               "'sphere': homogeneous hyperplanes, unit-norm data only", choices=VARIANTS),
+        Option("failure_prob", float, 0.01, "eta in the layer-1 width and k0 formulas", low=0,
+               high=1, open_low=True, open_high=True),
+        Option("row_weight", int, None, "parity row weight r (default max(8, ceil(1/(8p))); at "
+               "most the layer-1 width m)", low=1, high=1 << 20, none=True),
+        Option("group_bits", int, None, "b_g (default ceil(log2(n)/2))", low=0, high=62, none=True),
+        Option("block_bits", int, None, "b_f (default ceil(log2(n / 2^b_g)) + 2)", low=1, high=24,
+               none=True),
+        Option("max_blocks", int, 32, "random lift blocks before the completion block", low=0,
+               high=1024),
+        Option("margin_bits", int, 30, "layer-1 margin threshold 2^-margin_bits (relative)", low=1,
+               high=40),
+        Option("max_first_layer", int, 50_000, "refuse when the layer-1 width m would exceed this "
+               "(also refused: n m > 2^31, the code matrix the builder holds)", low=1, high=1 << 31),
+    ),
+)
 def build_threshold_sublinear(X, y, *, seed: int | None = 0, variant: str = "ball",
                     failure_prob: float = 0.01, row_weight: int | None = None,
                     group_bits: int | None = None, block_bits: int | None = None,
@@ -459,17 +458,6 @@ def build_threshold_sublinear(X, y, *, seed: int | None = 0, variant: str = "bal
     ConstructionError
         bad options, or ``delta`` so small that ``m > max_first_layer`` or ``n m > 2^31``.
     """
-    if variant not in VARIANTS:
-        raise ConstructionError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    if not (0 < failure_prob < 1):
-        raise ConstructionError(f"failure_prob must be in (0, 1), got {failure_prob!r}")
-    if not (1 <= margin_bits <= 40):
-        raise ConstructionError(f"margin_bits must be in 1..40, got {margin_bits!r}")
-    for key, value, lo, hi in (("row_weight", row_weight, 1, 1 << 20), ("group_bits", group_bits, 0, 62),
-                               ("block_bits", block_bits, 1, 24), ("max_blocks", max_blocks, 0, 1024),
-                               ("max_first_layer", max_first_layer, 1, 1 << 31)):
-        if value is not None and not lo <= value <= hi:
-            raise ConstructionError(f"{key} must be in {lo}..{hi}, got {value!r}")
     Xu, yu, _ = deduplicate(X, y)
     check_magnitude(Xu, MAX_EXPONENT, "threshold_sublinear")
     n, d = Xu.shape
@@ -503,8 +491,6 @@ def build_threshold_sublinear(X, y, *, seed: int | None = 0, variant: str = "bal
             f"n = {n} points with m = {m} first-layer hyperplanes make an n x m code matrix of "
             f"{n * m} bits, above the 2^31 this construction holds in memory; use fewer points "
             "or better separated data")
-    if max_blocks < 0:
-        raise ConstructionError(f"max_blocks must be >= 0, got {max_blocks!r}")
     rng = np.random.default_rng(seed)
     p = separation_probability(delta_rel, variant)
     r = default_row_weight(m, p) if row_weight is None else int(row_weight)
@@ -518,12 +504,8 @@ def build_threshold_sublinear(X, y, *, seed: int | None = 0, variant: str = "bal
     c = parity_bits(L1.codes, supports)
 
     b_g = min(k, math.ceil(math.log2(n) / 2) if group_bits is None else int(group_bits))
-    if b_g < 0:
-        raise ConstructionError(f"group_bits must be >= 0, got {group_bits!r}")
     b_f = (math.ceil(math.log2(max(1.0, n / 2 ** b_g))) + 2) if block_bits is None else int(block_bits)
-    if b_f < 1:
-        raise ConstructionError(f"block_bits must be >= 1, got {block_bits!r}")
-    B = _label_bits(yu)
+    B = label_bits(num_classes(yu))
     ybits = (yu[:, None] >> np.arange(B)) & 1
     majority = (2 * ybits.sum(axis=0) > n).astype(np.int64)
     positive = ybits != majority  # (n, B)
@@ -542,7 +524,7 @@ def build_threshold_sublinear(X, y, *, seed: int | None = 0, variant: str = "bal
     options = dict(variant=variant, failure_prob=failure_prob, row_weight=row_weight,
                    group_bits=group_bits, block_bits=block_bits, max_blocks=max_blocks,
                    margin_bits=margin_bits, max_first_layer=max_first_layer)
-    meta = provenance("threshold_sublinear", THEOREM, seed, options, X, y, threshold=stats)
+    meta = provenance("threshold_sublinear", seed, options, X, y, distinct=(Xu, yu), threshold=stats)
     return Network(d, layers, meta)
 
 

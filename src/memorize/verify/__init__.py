@@ -37,7 +37,7 @@ from memorize.verify.exact_input import check_count, check_dim, check_network, c
 from memorize.verify.parallel import WorkerPool, run_chunks
 from memorize.verify.report import Report
 
-__all__ = ["DtypeSafety", "Evaluation", "FloatSafetyReport", "PrecisionResult", "Report", "WorkerPool",
+__all__ = ["count_mismatches", "matches_counts", "DtypeSafety", "Evaluation", "FloatSafetyReport", "PrecisionResult", "Report", "WorkerPool",
            "evaluate", "evaluate_float", "float_safety", "is_memorizing", "minimal_precision",
            "quantize", "verify"]
 
@@ -158,3 +158,35 @@ def verify(net: Network, X, y, *, output: str = "label", float64: bool = True,
 def is_memorizing(net: Network, X, y, *, output: str = "label") -> bool:
     """``True`` iff ``net`` memorizes ``(X, y)`` exactly, in the sense of ``output`` (see :func:`verify`)."""
     return verify(net, X, y, output=output, float64=False, max_failures=0).ok
+
+
+def count_mismatches(net: Network) -> dict:
+    """``{count: (built, documented)}`` for every count where the network differs from the
+    exact formulas of the construction that built it (empty when they agree).
+
+    The formulas are the record's (:meth:`memorize.constructions.Construction.expected_counts`,
+    from what the network recorded in ``meta``). A network without a construction in its
+    ``meta`` (imported, hand-built) has no formula: a :class:`DataError`.
+    """
+    from memorize.constructions import get
+
+    name = net.meta.get("construction")
+    if not name:
+        raise DataError("the network records no construction in its meta, so there is no "
+                        "formula to check its counts against")
+    expected = get(name).expected_counts(net.meta)
+    built = net.counts()
+    return {key: (built[key], value) for key, value in expected.items() if built[key] != value}
+
+
+def matches_counts(net: Network) -> bool:
+    """``True`` iff every count of ``net`` equals the documented formula of the construction
+    that built it (see :func:`count_mismatches`): the pair of :func:`is_memorizing`.
+
+    >>> from memorize import build, data
+    >>> X, y = data.random_separated(50, 3, delta=0.05, num_classes=3, seed=0)
+    >>> net = build("relu_bubeck", X, y)
+    >>> is_memorizing(net, X, y), matches_counts(net)
+    (True, True)
+    """
+    return not count_mismatches(net)
