@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from memorize import build, verify
-from memorize.constructions.relu_bubeck import relu_bubeck_counts
-from memorize.constructions.relu_three_layer import default_block, relu_three_layer_counts
+from memorize.bounds import RELU_THREE_LAYER
+from memorize.bounds.symbols import evaluate_all
+from memorize.constructions.relu_three_layer import default_block
 from memorize.data import deduplicate
 from memorize.errors import ConstructionError, DataError
 from memorize.testing import datasets
@@ -22,7 +23,8 @@ def test_bubeck_memorizes_exactly_with_documented_counts(data, seed):
     net = build("relu_bubeck", X, y, seed=seed)
     assert verify.verify(net, X, y, float64=False).ok
     n, d = deduplicate(X, y)[0].shape
-    assert net.counts() | relu_bubeck_counts(n, d, net.meta["groups"]) == net.counts()
+    assert net.num_params == 4 * net.meta["groups"] * (d + 2) + 1
+    assert verify.count_mismatches(net) == {}
     assert net.meta["groups"] >= -(-n // d)
 
 
@@ -44,7 +46,8 @@ def test_bubeck_per_class_tents_memorize_with_documented_counts(data, seed):
     net = build("relu_bubeck", X, y, seed=seed, per_class=True)
     assert verify.verify(net, X, y, float64=False).ok
     n, d = deduplicate(X, y)[0].shape
-    assert net.counts() | relu_bubeck_counts(n, d, net.meta["groups"], per_class=True) == net.counts()
+    assert net.num_params == max(3 * net.meta["groups"], 1) * (d + 2) + 1
+    assert verify.count_mismatches(net) == {}
 
 
 @settings(max_examples=15, deadline=None)
@@ -76,14 +79,18 @@ def test_three_layer_memorizes_exactly_with_documented_counts(data, block):
     net = build("relu_three_layer", X, y, block=block)
     assert verify.verify(net, X, y, float64=False).ok
     n, d = deduplicate(X, y)[0].shape
-    assert net.counts() | relu_three_layer_counts(n, d, block) == net.counts()
+    m = min(block or default_block(n), n)
+    a = -(-n // m)
+    assert net.num_params == (d + 1) * (2 * a - 1) + 2 * a * m + m + 1
+    assert net.neurons == 2 * a + m and net.width == max(2 * a - 1, m)
+    assert verify.count_mismatches(net) == {}
 
 
 def test_three_layer_default_is_about_2_sqrt_2n_hidden_neurons():
     # N = 200: m = ceil(sqrt(400)) = 20, a = ceil(200/20) = 10 blocks: 2a - 1 = 19 first-layer
     # units, 20 second-layer units, 39 hidden (2 sqrt(2 * 200) = 40).
     assert default_block(200) == 20
-    counts = relu_three_layer_counts(200, 3)
+    counts = evaluate_all(RELU_THREE_LAYER.size, N=200, d=3, M=default_block(200))
     assert counts["neurons"] - 1 == 39
     assert counts["params"] == 4 * 19 + 20 * 20 + 21  # (d+1)(2a-1) + 2a m + m + 1
 

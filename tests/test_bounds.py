@@ -71,11 +71,11 @@ def test_great_circle_count_agrees_everywhere(sep):
     # One exact count: data (the instance), bounds (the lower bound), the threshold
     # construction's bound; at spacings where pi / asin(sep / 2) is within 1e-12 of an integer
     # the floats would be off by one. The sympy formula agrees where it evaluates exactly.
-    from memorize.constructions.threshold_sublinear import first_layer_lower_bound
     from memorize.data import circle_points, great_circle
 
     m = circle_points(sep)
-    assert first_layer_threshold(10**6, 3, sep, 1.0) == m // 2 == first_layer_lower_bound(sep)
+    assert first_layer_threshold(10**6, 3, sep, 1.0) == m // 2
+    assert first_layer_threshold(10**6, 2, sep, 1.0) == m // 2
     if sep <= 1.9:
         assert len(great_circle(sep, d=2, seed=0)[0]) == m - m % 2
     exact = int(sp.floor(sp.pi / sp.asin(sp.Rational(sep) / 2)))

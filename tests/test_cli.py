@@ -123,9 +123,9 @@ def test_version_and_aligned_list(capsys):
 def test_info_lists_every_option(name, capsys):
     assert main(["info", name]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"{name}: ") and "theorem: " in out
-    for key in memorize.get(name).options:
-        assert f"  {key} " in out
+    assert out.startswith(f"{name}: ") and "reference: " in out
+    for opt in memorize.get(name).options:
+        assert f"  {opt.name} " in out
 
 
 @pytest.mark.parametrize("kind,args", [("ball", ["--n", "40", "--classes", "3"]),

@@ -17,9 +17,10 @@ from memorize.constructions.gadgets.fold_words import even_starts, greedy_starts
 from memorize.constructions.gadgets.line_blocks import Layout, integer_line, pack_blocks, pack_words
 from memorize.constructions.gadgets.relu import Affine, LayerStack, Stream, match_layer, tent_layer
 from memorize.constructions.relu_sublinear import (
-    DENSE_RATIO, EXHAUSTIVE, Member, _Members, _width, build_member, expected_counts, label_bits, least_depth,
+    DENSE_RATIO, EXHAUSTIVE, Member, _Members, _width, build_member, least_depth,
     plan,
 )
+from memorize.data import label_bits
 from memorize.errors import ConstructionError
 from memorize.testing import datasets
 
@@ -42,8 +43,8 @@ def _check(net, X, y):
     report = verify.verify(net, X, y, float64=False)
     assert report.ok, report.summary()
     counts = net.counts()
-    expected = expected_counts(net)
-    assert {k: counts[k] for k in expected} == expected
+    expected = memorize.get("relu_sublinear").expected_counts(net.meta)
+    assert {k: counts[k] for k in expected} == expected and verify.matches_counts(net)
     assert net.nonzero_params <= net.connections <= net.num_params
     return expected
 
@@ -157,9 +158,9 @@ def test_bad_options():
     with pytest.raises(ConstructionError, match="not both"):
         memorize.build("relu_sublinear", X, y, depth=50, block_size=4)
     for key, bad, msg in [("block_size", 0, "least"), ("directions", 0, "least"),
-                          ("directions", 10**6, "at most"), ("width", 3, "least allowed is 4"),
+                          ("directions", 10**6, "at most"), ("width", 3, "at least 4"),
                           ("width", 5.5, "integer"), ("width", True, "integer"),
-                          ("width", "8", "integer"), ("depth", 1, "least allowed is 2")]:
+                          ("width", "8", "integer"), ("depth", 1, "at least 2")]:
         with pytest.raises(ConstructionError, match=msg):
             memorize.build("relu_sublinear", X, y, **{key: bad})
     with pytest.raises(ConstructionError, match="least depth is"):

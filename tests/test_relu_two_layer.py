@@ -5,8 +5,6 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from memorize import DataError, build, data, verify
-from memorize.constructions.threshold_one_hidden import threshold_one_hidden_counts
-from memorize.constructions.relu_two_layer import relu_two_layer_counts
 from memorize.testing import datasets
 
 
@@ -19,8 +17,11 @@ def test_two_layer_memorizes_and_counts(dataset, seed):
     report = verify.verify(net, X, y)
     assert report.ok, report.summary()
     n = len(np.unique(X, axis=0))
-    expected = relu_two_layer_counts(n, X.shape[1])
+    d = X.shape[1]
+    expected = {"connections": 3 * n + d, "params": 3 * n + d + 2, "neurons": n + 2, "depth": 3,
+                "width": n}
     assert {k: net.counts()[k] for k in expected} == expected
+    assert verify.count_mismatches(net) == {}
     assert net.meta["construction"] == "relu_two_layer" and net.meta["data"]["N"] == len(X)
 
 
@@ -33,11 +34,14 @@ def test_baum_memorizes_and_counts(dataset):
     assert report.ok, report.summary()
     assert report.min_margin > 0  # no step unit sits at 0 on the data
     Xu, yu, _ = data.deduplicate(X, y)
-    expected = threshold_one_hidden_counts(Counter(yu.tolist()), X.shape[1], net.meta["background"])
+    d, background = X.shape[1], net.meta["background"]
+    groups = sum(-(-m // d) for c, m in Counter(yu.tolist()).items() if c != background)
+    hidden = max(2 * groups, 1)
     counts = net.counts()
     splits = net.meta["splits"]
-    assert counts["params"] == expected["params"] + 2 * splits * (X.shape[1] + 2)
-    assert counts["depth"] == 2 and net.meta["groups"] == expected["groups"] + splits
+    assert counts["params"] == (d + 2) * hidden + 1 + 2 * splits * (d + 2)
+    assert counts["depth"] == 2 and net.meta["groups"] == groups + splits
+    assert verify.count_mismatches(net) == {}
 
 
 def test_baum_binary_readout_is_a_threshold_unit():

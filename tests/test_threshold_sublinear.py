@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from memorize.bounds import first_layer_threshold
 from memorize import build, data, dyadic, verify
 from memorize.constructions.threshold_sublinear import (
     MAX_LABEL_BITS,
     _odd_row,
     compress,
     parity_bits,
-    first_layer_lower_bound,
     first_layer_width,
     threshold_sublinear_counts,
 )
@@ -65,17 +65,24 @@ def integer_preactivations(net: Network, codes: np.ndarray):
     return out
 
 
+
+def first_layer_lower_bound(delta):
+    """The great-circle first-layer bound (memorize.bounds.first_layer_threshold) for as
+    many points as the circle holds."""
+    return first_layer_threshold(10**9, 2, delta, 1.0)
+
+
 def check_network(X, y, net):
     """The properties every built network must have (exactness, counts, margins, odd offsets)."""
     Xu, yu, _ = data.deduplicate(X, y)
     assert verify.is_memorizing(net, X, y)
     s = net.meta["threshold"]
     # counts are the documented formula
-    c = threshold_sublinear_counts(**s)
+    c = threshold_sublinear_counts(net.meta)
+    assert verify.count_mismatches(net) == {}
     assert net.depth == c["depth"] == 6
     assert net.neurons == c["neurons"]
     assert net.nonzero_params == c["nonzero_params"]
-    assert sum(len(L.values) for L in net.layers) == c["nonzero_weights"]
     assert net.width == c["width"]
     R = s["radius_used"]
     # R: the data radius rounded up to a power of two (1 for the sphere variant)
@@ -128,8 +135,8 @@ def test_larger_sets_verify_and_match_counts(dataset):
     net = build(NAME, X, y)
     assert verify.is_memorizing(net, X, y)
     s = net.meta["threshold"]
-    assert net.neurons == threshold_sublinear_counts(**s)["neurons"]
-    assert net.nonzero_params == threshold_sublinear_counts(**s)["nonzero_params"]
+    assert net.neurons == threshold_sublinear_counts(net.meta)["neurons"]
+    assert net.nonzero_params == threshold_sublinear_counts(net.meta)["nonzero_params"]
     # the group structure: at most 2^b_g gates, at most T 2^b_f features, J <= B G
     assert s["G"] <= 2 ** s["b_g"]
     assert s["F"] <= s["blocks"] * 2 ** max(s["b_f"], s["k"] - s["b_g"])
@@ -209,7 +216,7 @@ def test_lower_bound_values():
         a = math.asin(delta / 2)
         assert first_layer_lower_bound(delta) >= math.pi / (2 * a) - 1
     with pytest.raises(DataError):
-        first_layer_lower_bound(0.0)
+        data.circle_points(0.0)
     with pytest.raises(DataError):
         data.great_circle(2.5)
     with pytest.raises(DataError):

@@ -95,7 +95,7 @@ def build_relu_two_layer(X, y, *, seed: int | None = 0) -> Network:
                                  placed=d)
     hidden = Layer.from_entries(1, n, [(k, 0, 1) for k in range(n)], [-b for b in hinges], "relu",
                                 placed=2 * n)
-    readout = Layer.from_entries(n, 1, [(0, k, a) for k, a in enumerate(out)], [0], "identity",
-                                 placed=n)
+    # (The output weights are +-P, +-2P: never zero.)
+    readout = Layer.from_entries(n, 1, [(0, k, a) for k, a in enumerate(out)], [0], "identity")
     meta = provenance("relu_two_layer", seed, {}, X, y, distinct=(Xu, yu), slope=str(P))
     return Network(d, (project, hidden, readout), meta)
