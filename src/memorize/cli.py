@@ -438,7 +438,7 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("figures", nargs="*", metavar="FIGURE",
                    help=f"figures to draw (default all): {', '.join(FIGURES)}")
     r.add_argument("--out", default="out", help="output folder (default out/)")
-    r.add_argument("--quick", action="store_true", help="small sweeps, a few minutes on 2 cores")
+    r.add_argument("--quick", action="store_true", help="small sweeps (the figures of docs/figures.md)")
     _add_parallel_options(r, "run the independent builds and verifications")
     r.set_defaults(func=cmd_reproduce)
     return p

@@ -77,7 +77,7 @@ def reproduce(figures: Iterable[str] | None = None, out: str | Path = "out", qui
     ----------
     figures : names from :data:`FIGURES`; None for all
     out : output folder; ``out/tables/NAME.csv`` and ``out/figures/NAME.{png,pdf}``
-    quick : small sweeps (about a minute on 2 cores) instead of the full ones
+    quick : small sweeps (the figures of docs/figures.md) instead of the full ones
     progress : optional ``callable(message)`` told about each build (with an
         executor: about each finished series)
     executor : optional ``concurrent.futures.Executor`` or Dask client: the
