@@ -150,7 +150,7 @@ def test_progress_on_a_terminal_draws_a_bar_and_erases_it_when_transient():
     stream = _Stream(tty=True)
     step = Progress("building relu_sublinear", stream=stream, transient=True)
     step.close()
-    assert stream.getvalue() == "\rbuilding relu_sublinear ...\r\033[K"
+    assert stream.getvalue() == "\rbuilding relu_sublinear ...\033[K\r\033[K"
 
 
 def test_demo_progress_names_each_construction_without_carriage_returns(capsys):

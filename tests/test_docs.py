@@ -18,6 +18,7 @@ temporary working directory, so a page reads as one session:
   each skip is printed with its rule.
 * ```json blocks of a network file (``"format": "memorize-network"``) must load
   with :func:`memorize.formats.from_dict`.
+* Relative links and images (the committed figures) must exist inside the repository.
 * A plain ``` block that starts with the first line a command printed earlier
   in the page is that command's output: it must equal the output, with times
   (numbers with two decimals, such as ``0.37``) masked.
@@ -205,6 +206,18 @@ def test_page_examples_run(page, tmp_path, monkeypatch):
         assert result.failed == 0, f"{page.name}: {result.failed} doctest example(s) failed"
     for command, reason in skipped:
         print(f"skipped by rule: {command!r}: {reason}")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
+def test_page_links_and_images_exist(page):
+    """Every relative link and image of a page (the committed figures) is in the repository."""
+    targets = re.findall(r"!?\[[^\]]*\]\(([^)\s]+)\)", page.read_text())
+    for target in targets:
+        if re.match(r"[a-z]+://|#|mailto:", target):
+            continue
+        path = (page.parent / target.split("#")[0]).resolve()
+        assert path.exists(), f"{page.relative_to(ROOT)} links to missing {target}"
+        assert ROOT in path.parents or path == ROOT, f"{page.relative_to(ROOT)} links outside the repository"
 
 
 def test_every_rule_is_used():

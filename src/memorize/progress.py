@@ -42,13 +42,14 @@ class Progress:
         self._drawn = False
         self._finished = False
         if self.tty:  # name the step at once: a build may report nothing until it ends
-            self._write(f"\r{self.label} ...")
+            self._draw(f"{self.label} ...")
 
     def __call__(self, done: int, total: int | None = None) -> None:
         self.update(done, total)
 
-    def _write(self, text: str) -> None:
-        self.stream.write(text)
+    def _draw(self, text: str) -> None:
+        """Redraw the line in place; the ANSI erase-line clears a longer earlier draw."""
+        self.stream.write(f"\r{text}\033[K")
         self.stream.flush()
         self._drawn = True
 
@@ -67,7 +68,7 @@ class Progress:
         total = self.total or max(done, 1)
         filled = min(self.width, int(self.width * done / total))
         bar = "#" * filled + "-" * (self.width - filled)
-        self._write(f"\r{self.label} [{bar}] {done}/{total} {now - self.start:.1f}s")
+        self._draw(f"{self.label} [{bar}] {done}/{total} {now - self.start:.1f}s")
 
     def _finish(self) -> None:
         """The one line of a non-terminal stream."""
