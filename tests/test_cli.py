@@ -62,6 +62,7 @@ def test_verify_exit_1_on_wrong_labels(tmp_path, dataset, capsys):
     (["build", "relu_two_layer", "--data", "D", "--out", "x.json", "--set", "foo"], "key=value"),
     (["verify", "missing.json", "--data", "D"], "cannot read"),
     (["frobnicate"], "invalid choice"),
+    (["demo", "--n", "1"], "in [2, "),  # one point has no separation to set the bounds at
 ])
 def test_bad_input_exit_2_one_line(tmp_path, dataset, capsys, argv, match):
     argv = [str(dataset[0]) if a == "D" else a for a in argv]

@@ -217,14 +217,14 @@ _DEMO_COLUMNS = (
     ("construction", -21, "name", "s"), ("connections", 12, "connections", "d"),
     ("params", 9, "params", "d"), ("depth", 7, "depth", "d"), ("width", 7, "width", "d"),
     ("max bits", 10, "max_bits", "d"), ("theorem bound", 17, "bound_text", "s"),
-    ("lower", 8, "lower", "d"), ("build s", 9, "build_s", ".2f"), ("verify s", 10, "verify_s", ".2f"),
+    ("lower", 8, "lower_text", "s"), ("build s", 9, "build_s", ".2f"), ("verify s", 10, "verify_s", ".2f"),
 )
 _DEMO_LEGEND = (
     "theorem bound: the row's theorem in the count written beside it (conn. = connections, params\n"
     "= dense params; read each against that column); ~ = an O(.) bound drawn with its constant\n"
     "1, which the construction's own constant may exceed. lower: with fewer connections no\n"
     "network of the row's kind (ReLU or threshold) and depth memorizes every labeling of N\n"
-    "points (VC dimension)."
+    "points (VC dimension; - with one label, which a constant network memorizes)."
 )
 
 
@@ -255,13 +255,15 @@ def _demo_row(name, X, y, seed, values, err) -> dict:
     bound, count = _demo_bound(cmp)
     # Both VC bounds hold for a network of this depth: the one at its depth and the one at
     # any depth (the first is vacuous for deep networks); the larger is the lower bound.
-    lower = max(v for k, v in cmp.lower.items() if k.startswith("connections"))
+    # None with one label, which a constant network memorizes.
+    lower = max((v for k, v in cmp.lower.items() if k.startswith("connections")), default=None)
     text = "-" if bound is None else (f"{'' if cmp.exact_constants else '~'}{round(bound)} "
                                       f"{'conn.' if count == 'connections' else 'params'}")
     return {"name": name, "headline": name == HEADLINE, "connections": rep.connections,
             "params": rep.params, "depth": rep.depth, "width": rep.width, "max_bits": rep.max_bits,
             "bound": bound, "bound_count": count, "bound_exact": cmp.exact_constants,
-            "bound_text": text, "lower": lower, "build_s": build_s, "verify_s": rep.seconds,
+            "bound_text": text, "lower": lower, "lower_text": "-" if lower is None else str(lower),
+            "build_s": build_s, "verify_s": rep.seconds,
             "verified": rep.ok}
 
 
@@ -418,17 +420,18 @@ def make_parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=cmd_list)
 
     d = sub.add_parser("demo", parents=[common], help="build every construction on a random data set and verify it")
-    d.add_argument("--n", type=_int_in(1, DEMO_MAX["n"]), default=DEMO["n"],
-                   help=f"points (default {DEMO['n']}, at most {DEMO_MAX['n']})")
+    d.add_argument("--n", type=_int_in(2, DEMO_MAX["n"]), default=DEMO["n"],
+                   help=f"points, 2 to {DEMO_MAX['n']} (default {DEMO['n']}; the bounds need a "
+                        "separation, so two points at least)")
     d.add_argument("--d", type=_int_in(1, DEMO_MAX["d"]), default=DEMO["d"],
                    help=f"dimension (default {DEMO['d']}, at most {DEMO_MAX['d']})")
     d.add_argument("--classes", type=_int_in(1, DEMO_MAX["classes"]), default=DEMO["classes"],
                    help=f"classes (default {DEMO['classes']}, at most {DEMO_MAX['classes']})")
     d.add_argument("--delta", type=float, default=DEMO["delta"], help=f"separation (default {DEMO['delta']})")
     d.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default 0)")
-    d.add_argument("--large-n", type=_int_in(1, DEMO_MAX["n"]), default=DEMO["large_n"],
-                   help=f"points of part 2, the constructions that scale (default {DEMO['large_n']}, "
-                        f"at most {DEMO_MAX['n']})")
+    d.add_argument("--large-n", type=_int_in(2, DEMO_MAX["n"]), default=DEMO["large_n"],
+                   help=f"points of part 2, the constructions that scale, 2 to {DEMO_MAX['n']} "
+                        f"(default {DEMO['large_n']})")
     d.set_defaults(func=cmd_demo)
 
     from memorize.reproduce import FIGURES
