@@ -198,7 +198,8 @@ def test_page_examples_run(page, tmp_path, monkeypatch):
         elif block.lang == "" and block.text.splitlines()[0] in outputs:
             shown = outputs[block.text.splitlines()[0]]
             assert _mask(block.text.rstrip()) == _mask(shown.rstrip()), (
-                f"{where}: the output shown is not what the command prints now")
+                f"{where}: the output shown is not what the command prints now; run it and paste "
+                "its output into the block")
     examples = doctest.DocTestParser().get_doctest(text, {"Fraction": Fraction}, page.name,
                                                   str(page), 0)
     if examples.examples:
