@@ -1,3 +1,4 @@
+import io
 import json
 
 import numpy as np
@@ -5,7 +6,8 @@ import pytest
 
 import memorize
 from memorize import data, formats, verify
-from memorize.cli import main
+from memorize.cli import demo, main
+from memorize.progress import Progress
 
 
 def run(argv):
@@ -60,6 +62,7 @@ def test_verify_exit_1_on_wrong_labels(tmp_path, dataset, capsys):
     (["build", "relu_two_layer", "--data", "D", "--out", "x.json", "--set", "foo"], "key=value"),
     (["verify", "missing.json", "--data", "D"], "cannot read"),
     (["frobnicate"], "invalid choice"),
+    (["demo", "--n", "1"], "in [2, "),  # one point has no separation to set the bounds at
 ])
 def test_bad_input_exit_2_one_line(tmp_path, dataset, capsys, argv, match):
     argv = [str(dataset[0]) if a == "D" else a for a in argv]
@@ -88,12 +91,76 @@ def test_list_and_demo(capsys):
     assert main(["demo", "--n", "60", "--d", "3", "--large-n", "1500", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "verified" in out and "FAILED" not in out
-    # Part 2: the headline (marked) beats the two-layer network in connections, read off the table.
-    part2 = out.split("the constructions that scale")[1].splitlines()
-    rows = {line.lstrip("* ").split()[0]: int(line.lstrip("* ").split()[1]) for line in part2
-            if line.endswith("verified")}
-    assert rows["relu_sublinear"] < rows["relu_two_layer"]
-    assert any(line.startswith("* relu_sublinear") for line in part2)
+    assert "theorem bound" in out and "lower" in out.splitlines()[1]
+    assert any(line.startswith("* relu_sublinear") for line in out.splitlines())
+
+
+def test_demo_table_headline_wins_at_the_larger_n(capsys):
+    table = demo(n=60, d=3, large_n=1500)
+    capsys.readouterr()
+    small, large = table["parts"]
+    assert [r["name"] for r in small["rows"]] == memorize.available()
+    assert all(r["verified"] for p in table["parts"] for r in p["rows"])
+    rows = {r["name"]: r for r in large["rows"]}
+    assert large["n"] == 1500 and rows["relu_sublinear"]["headline"]
+    # the headline beats the two-layer network in connections at the larger N
+    assert rows["relu_sublinear"]["connections"] < rows["relu_two_layer"]["connections"]
+    assert table["ratios"][1500][1] > 1
+    for row in small["rows"] + large["rows"]:
+        # the bound is in the row's own count, and the lower bound never exceeds the network
+        assert row["bound_count"] in ("connections", "params") and row["bound"] > 0
+        assert 1 <= row["lower"] <= row["connections"]
+        if row["bound_exact"]:  # an exact theorem bound holds for the network built
+            assert row[row["bound_count"]] <= row["bound"]
+    # Zhang et al.'s exact count is the dense params of the two-layer network
+    assert rows["relu_two_layer"]["bound"] == rows["relu_two_layer"]["params"] == 3 * 1500 + 3 + 2
+    assert rows["relu_sublinear"]["bound_count"] == "connections"
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty):
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
+
+
+def test_progress_off_a_terminal_is_one_line_per_step():
+    stream = _Stream(tty=False)
+    bar = Progress("verifying net", stream=stream)
+    for done in range(0, 101, 10):
+        bar(done, 100)
+    bar.close()
+    built = Progress("building relu_two_layer", stream=stream)
+    built.close()
+    lines = stream.getvalue().splitlines()
+    assert "\r" not in stream.getvalue()
+    assert len(lines) == 2
+    assert lines[0].startswith("verifying net: 100/100 done in ")
+    assert lines[1].startswith("building relu_two_layer: done in ")
+
+
+def test_progress_on_a_terminal_draws_a_bar_and_erases_it_when_transient():
+    stream = _Stream(tty=True)
+    bar = Progress("verifying", stream=stream)
+    bar(100, 100)
+    bar.close()
+    assert stream.getvalue().startswith("\rverifying ...") and "[" + "#" * 30 + "] 100/100" in stream.getvalue()
+    assert stream.getvalue().endswith("\n")
+    stream = _Stream(tty=True)
+    step = Progress("building relu_sublinear", stream=stream, transient=True)
+    step.close()
+    assert stream.getvalue() == "\rbuilding relu_sublinear ...\033[K\r\033[K"
+
+
+def test_demo_progress_names_each_construction_without_carriage_returns(capsys):
+    err = _Stream(tty=False)
+    demo(n=30, d=3, large_n=200, out=io.StringIO(), err=err)
+    text = err.getvalue()
+    assert "\r" not in text
+    for name in memorize.available():
+        assert f"building {name}: done in " in text and f"verifying {name}: 30/30 done in " in text
 
 
 def test_compare_prints_like_beside_like(tmp_path, capsys):

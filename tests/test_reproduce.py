@@ -49,3 +49,46 @@ def test_depth_figure_sweeps_relu_sublinear_budgets(tmp_path):
     assert len(widths) == 5 and all(row["width"] <= row["value"] for row in widths)
     assert widths[-1]["depth"] < widths[0]["depth"] / 4
     assert (tmp_path / "figures" / "depth.png").stat().st_size > 1000
+
+
+def _committed_rows(name):
+    """The rows of the committed quick run (docs/figures/tables), typed as reproduce makes them."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "figures" / "tables" / f"{name}.csv"
+    with open(path) as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        for key, text in row.items():
+            for kind in (int, float):
+                try:
+                    row[key] = kind(text)
+                    break
+                except ValueError:
+                    pass
+        row["verified"] = row["verified"] == "True"
+    return rows
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_panel_is_labelled(name):
+    """Drawn from the committed tables: each panel names both axes and has a legend off the data."""
+    from memorize.reproduce import _DRAW, _figure_class
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig, _ = _DRAW[name](_figure_class(), _committed_rows(name), 0)
+    FigureCanvasAgg(fig).draw()  # lay out, so the legends' extents are known
+    for ax in fig.axes:
+        assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
+        legend = ax.get_legend()
+        assert legend is not None and legend.get_texts()
+        assert not legend.get_window_extent().overlaps(ax.get_window_extent())  # off the data
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts()]
+    if name == "threshold":  # the worst-case bounds say they are worst case, beside this instance
+        assert sum("worst case" in label for label in labels) == 2
+        assert any("first layer (this instance)" in label for label in labels)
+    if name == "depth":  # the axis says which count is plotted
+        assert "connections" in fig.axes[0].get_ylabel()
+    if name == "params":
+        assert any("sqrt N" in label for label in labels) and any("VC" in label for label in labels)

@@ -220,45 +220,117 @@ def cmd_list(args) -> int:
 HEADLINE = "relu_sublinear"
 #: Part 2 of the demo: the ReLU constructions that scale, at a size where the headline wins.
 SCALABLE = ("relu_two_layer", "relu_three_layer", "relu_sublinear")
+#: The demo's columns: (header, width, row key, format).
+_DEMO_COLUMNS = (
+    ("construction", -21, "name", "s"), ("connections", 12, "connections", "d"),
+    ("params", 9, "params", "d"), ("depth", 7, "depth", "d"), ("width", 7, "width", "d"),
+    ("max bits", 10, "max_bits", "d"), ("theorem bound", 17, "bound_text", "s"),
+    ("lower", 8, "lower_text", "s"), ("build s", 9, "build_s", ".2f"), ("verify s", 10, "verify_s", ".2f"),
+)
+_DEMO_LEGEND = (
+    "theorem bound: the row's theorem in the count written beside it (conn. = connections, params\n"
+    "= dense params; read each against that column); ~ = an O(.) bound drawn with its constant\n"
+    "1, which the construction's own constant may exceed. lower: with fewer connections no\n"
+    "network of the row's kind (ReLU or threshold) and depth memorizes every labeling of N\n"
+    "points (VC dimension; - with one label, which a constant network memorizes)."
+)
 
 
-def _demo_table(names, X, y, seed, quiet) -> dict:
+def _demo_bound(comparison) -> tuple[float | None, str | None]:
+    """The theorem's bound in the row's own count: connections if the theorem counts
+    them (a sparse construction), else dense params (a dense one: connections <= params)."""
+    for count in ("connections", "params"):
+        if count in comparison.upper:
+            return comparison.upper[count], count
+    return None, None
+
+
+def _demo_row(name, X, y, seed, values, err) -> dict:
+    """Build and verify one construction; its counts beside its bounds (bounds.compare)."""
+    from memorize.bounds import compare
+
+    step = Progress(f"building {name}", stream=err, transient=True) if err else None
+    t0 = time.perf_counter()
+    net = build(name, X, y, seed=seed)
+    build_s = time.perf_counter() - t0
+    if step:
+        step.close()
+    step = Progress(f"verifying {name}", stream=err, transient=True) if err else None
+    rep = verify(net, X, y, float64=False, progress=step)
+    if step:
+        step.close()
+    cmp = compare(net, **values)
+    bound, count = _demo_bound(cmp)
+    # Both VC bounds hold for a network of this depth: the one at its depth and the one at
+    # any depth (the first is vacuous for deep networks); the larger is the lower bound.
+    # None with one label, which a constant network memorizes.
+    lower = max((v for k, v in cmp.lower.items() if k.startswith("connections")), default=None)
+    text = "-" if bound is None else (f"{'' if cmp.exact_constants else '~'}{round(bound)} "
+                                      f"{'conn.' if count == 'connections' else 'params'}")
+    return {"name": name, "headline": name == HEADLINE, "connections": rep.connections,
+            "params": rep.params, "depth": rep.depth, "width": rep.width, "max_bits": rep.max_bits,
+            "bound": bound, "bound_count": count, "bound_exact": cmp.exact_constants,
+            "bound_text": text, "lower": lower, "lower_text": "-" if lower is None else str(lower),
+            "build_s": build_s, "verify_s": rep.seconds,
+            "verified": rep.ok}
+
+
+def _demo_table(names, X, y, seed, out, err) -> list[dict]:
     """Build, verify and print one row per construction as soon as it is verified."""
-    print(f"  {'construction':<22}{'connections':>12}{'params':>10}{'depth':>7}{'width':>7}"
-          f"{'max bits':>10}{'build s':>9}{'verify s':>10}  exact", flush=True)
-    counts = {}
+    s = data_mod.summarize(X, y)
+    values = {"N": s.n, "d": s.d, "C": s.num_classes, "r": s.radius, "delta": s.separation}
+    print("  " + "".join(f"{h:<{-w}}" if w < 0 else f"{h:>{w}}" for h, w, _, _ in _DEMO_COLUMNS)
+          + "  exact", file=out, flush=True)
+    rows = []
     for name in names:
-        if not quiet:
-            print(f"building {name} ...", file=sys.stderr, flush=True)
-        t0 = time.perf_counter()
-        net = build(name, X, y, seed=seed)
-        t1 = time.perf_counter()
-        rep = verify(net, X, y, float64=False)
-        mark = "*" if name == HEADLINE else " "
-        print(f"{mark} {name:<22}{rep.connections:>12}{rep.params:>10}{rep.depth:>7}{rep.width:>7}"
-              f"{rep.max_bits:>10}{t1 - t0:>9.2f}{rep.seconds:>10.2f}  "
-              f"{'verified' if rep.ok else 'FAILED'}", flush=True)
-        counts[name] = rep.connections
-    return counts
+        row = _demo_row(name, X, y, seed, values, err)
+        cells = "".join(f"{row[k]:<{-w}{f}}" if w < 0 else f"{row[k]:>{w}{f}}"
+                        for _, w, k, f in _DEMO_COLUMNS)
+        print(f"{'*' if row['headline'] else ' '} {cells}  {'verified' if row['verified'] else 'FAILED'}",
+              file=out, flush=True)
+        rows.append(row)
+    return rows
+
+
+def demo(n=DEMO["n"], d=DEMO["d"], classes=DEMO["classes"], delta=DEMO["delta"], seed=0,
+         large_n=DEMO["large_n"], out=None, err=None) -> dict:
+    """``memorize demo``: print its two tables on ``out`` (default stdout), progress on
+    ``err`` (None: none), and return them.
+
+    Returns ``{"parts": [{"n", "delta", "rows"}, ...], "ratios": {n: (rival, ratio)}}``:
+    part 1 is every construction at ``n`` points, part 2 the scalable ReLU
+    constructions at ``large_n`` points with separation ``delta / 10``; a row is a
+    dict of its counts, bounds and times (``_demo_row``); a ratio is the leanest
+    linear construction's connections over the headline's.
+    """
+    out = out if out is not None else sys.stdout
+    X, y = data_mod.random_separated(n, d, delta, num_classes=classes, seed=seed)
+    s = data_mod.summarize(X, y)
+    print(f"demo data: N={s.n} d={s.d} C={s.num_classes} r={s.radius:.3g}, measured separation "
+          f"{s.separation:.3g} (asked >= {delta}; random labels, seed {seed})", file=out)
+    parts = [{"n": n, "delta": delta, "rows": _demo_table(available(), X, y, seed, out, err)}]
+    X, y = data_mod.random_separated(large_n, d, delta / 10, num_classes=classes, seed=seed)
+    print(f"\nthe constructions that scale, at N={large_n} (separation asked >= {delta / 10}):", file=out)
+    parts.append({"n": large_n, "delta": delta / 10,
+                  "rows": _demo_table([c for c in SCALABLE if c in available()], X, y, seed, out, err)})
+    print("\n" + _DEMO_LEGEND, file=out)
+    ratios = {}
+    if all(HEADLINE in {r["name"] for r in p["rows"]} for p in parts):
+        print(f"\n* {HEADLINE} (Vardi et al. 2022, O~(sqrt N) connections) against the leanest "
+              "Theta(N) ReLU construction:", file=out)
+        for part in parts:
+            counts = {r["name"]: r["connections"] for r in part["rows"]}
+            rival = min((c for c in SCALABLE if c in counts and c != HEADLINE), key=counts.get)
+            ratios[part["n"]] = (rival, counts[rival] / counts[HEADLINE])
+            print(f"  N={part['n']}: {counts[HEADLINE]} connections against {counts[rival]} ({rival}), "
+                  f"ratio {counts[rival] / counts[HEADLINE]:.2f}", file=out)
+    out.flush()
+    return {"parts": parts, "ratios": ratios}
 
 
 def cmd_demo(args) -> int:
-    X, y = data_mod.random_separated(args.n, args.d, args.delta, num_classes=args.classes, seed=args.seed)
-    s = data_mod.summarize(X, y)
-    print(f"demo data: N={s.n} d={s.d} C={s.num_classes} r={s.radius:.3g}, measured separation "
-          f"{s.separation:.3g} (asked >= {args.delta}; random labels, seed {args.seed})")
-    small = _demo_table(available(), X, y, args.seed, args.quiet)
-    n = args.large_n
-    X, y = data_mod.random_separated(n, args.d, args.delta / 10, num_classes=args.classes, seed=args.seed)
-    print(f"\nthe constructions that scale, at N={n} (separation asked >= {args.delta / 10}):")
-    large = _demo_table([c for c in SCALABLE if c in available()], X, y, args.seed, args.quiet)
-    if HEADLINE in large:
-        print(f"\n* {HEADLINE} (Vardi et al. 2022, O~(sqrt N) connections) against the leanest "
-              "Theta(N) ReLU construction:")
-        for size, counts in ((args.n, small), (n, large)):
-            rival = min((c for c in SCALABLE if c in counts and c != HEADLINE), key=counts.get)
-            print(f"  N={size}: {counts[HEADLINE]} connections against {counts[rival]} ({rival}), "
-                  f"ratio {counts[rival] / counts[HEADLINE]:.2f}")
+    demo(args.n, args.d, args.classes, args.delta, args.seed, args.large_n,
+         err=None if args.quiet else sys.stderr)
     return 0
 
 
@@ -356,17 +428,18 @@ def make_parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=cmd_list)
 
     d = sub.add_parser("demo", parents=[common], help="build every construction on a random data set and verify it")
-    d.add_argument("--n", type=_int_in(1, DEMO_MAX["n"]), default=DEMO["n"],
-                   help=f"points (default {DEMO['n']}, at most {DEMO_MAX['n']})")
+    d.add_argument("--n", type=_int_in(2, DEMO_MAX["n"]), default=DEMO["n"],
+                   help=f"points, 2 to {DEMO_MAX['n']} (default {DEMO['n']}; the bounds need a "
+                        "separation, so two points at least)")
     d.add_argument("--d", type=_int_in(1, DEMO_MAX["d"]), default=DEMO["d"],
                    help=f"dimension (default {DEMO['d']}, at most {DEMO_MAX['d']})")
     d.add_argument("--classes", type=_int_in(1, DEMO_MAX["classes"]), default=DEMO["classes"],
                    help=f"classes (default {DEMO['classes']}, at most {DEMO_MAX['classes']})")
     d.add_argument("--delta", type=float, default=DEMO["delta"], help=f"separation (default {DEMO['delta']})")
     d.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default 0)")
-    d.add_argument("--large-n", type=_int_in(1, DEMO_MAX["n"]), default=DEMO["large_n"],
-                   help=f"points of part 2, the constructions that scale (default {DEMO['large_n']}, "
-                        f"at most {DEMO_MAX['n']})")
+    d.add_argument("--large-n", type=_int_in(2, DEMO_MAX["n"]), default=DEMO["large_n"],
+                   help=f"points of part 2, the constructions that scale, 2 to {DEMO_MAX['n']} "
+                        f"(default {DEMO['large_n']})")
     d.set_defaults(func=cmd_demo)
 
     from memorize.reproduce import FIGURES
@@ -376,7 +449,7 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("figures", nargs="*", metavar="FIGURE",
                    help=f"figures to draw (default all): {', '.join(FIGURES)}")
     r.add_argument("--out", default="out", help="output folder (default out/)")
-    r.add_argument("--quick", action="store_true", help="small sweeps, a few minutes on 2 cores")
+    r.add_argument("--quick", action="store_true", help="small sweeps (the figures of docs/figures.md)")
     _add_parallel_options(r, "run the independent builds and verifications")
     r.set_defaults(func=cmd_reproduce)
     return p

@@ -10,8 +10,8 @@ Figures (PNG and PDF under ``out/figures``, the numbers as CSV under ``out/table
 
 * ``params``: connections (weights and biases placed) vs ``N`` (log-log) for
   every construction (the CSV also has the dense and nonzero counts), with the
-  fitted slope in the legend, the VC lower bound (any depth) and the
-  information bound at 64-bit parameters;
+  fitted slope in the legend, N and sqrt(N) guide lines, the VC lower bound
+  (any depth) and the information bound at relu_sublinear's own max bits;
 * ``depth``: left, connections vs the depth budget ``L = 2, 4, 8, ...`` at
   fixed ``N`` for ``relu_sublinear`` with ``depth=L`` (up to the default's
   depth, beyond which a budget buys nothing), with the theorem's
@@ -20,8 +20,9 @@ Figures (PNG and PDF under ``out/figures``, the numbers as CSV under ``out/table
   Yang's ``W^2 L^2 ~ N log(1/delta)`` curve and lower bound;
 * ``bits``: largest and total bits vs ``N``, with the 53-bit line of float64
   and the label information ``N log2 C``;
-* ``threshold``: threshold-network neurons vs ``1/delta`` and vs ``N``, with
-  the first-layer and VC lower bounds.
+* ``threshold``: threshold-network neurons vs ``1/delta`` and vs ``N`` on close
+  pairs, with the worst-case first-layer (great circle) and VC lower bounds
+  labelled as worst-case beside the first layers built on the instance.
 
 Constructions are looked up with :func:`memorize.constructions.available`, so
 constructions registered later join the sweeps; those a figure needs but that
@@ -62,7 +63,6 @@ _WIDTHS = (4, 8, 16, 32, 64)
 _INV_DELTAS = ([4, 8, 16, 32], [8, 16, 32, 64, 128])
 _THRESHOLD_N = (64, 256)
 _DIM, _CLASSES, _SEP = 4, 2, 1e-3
-_PARAM_BITS = 64  # the information bound on parameters is drawn for parameters of this many bits
 
 _COLUMNS = ["construction", "N", "d", "C", "r", "delta", "option", "value", "connections", "params",
             "nonzero_params", "neurons", "depth", "width", "first_layer_width", "max_bits",
@@ -77,7 +77,7 @@ def reproduce(figures: Iterable[str] | None = None, out: str | Path = "out", qui
     ----------
     figures : names from :data:`FIGURES`; None for all
     out : output folder; ``out/tables/NAME.csv`` and ``out/figures/NAME.{png,pdf}``
-    quick : small sweeps (about a minute on 2 cores) instead of the full ones
+    quick : small sweeps (the figures of docs/figures.md) instead of the full ones
     progress : optional ``callable(message)`` told about each build (with an
         executor: about each finished series)
     executor : optional ``concurrent.futures.Executor`` or Dask client: the
@@ -122,7 +122,7 @@ def reproduce(figures: Iterable[str] | None = None, out: str | Path = "out", qui
         paths = []
         for ext in ("png", "pdf"):
             path = out / "figures" / f"{name}.{ext}"
-            fig.savefig(path, dpi=130, bbox_inches="tight")
+            fig.savefig(path, dpi=100, bbox_inches="tight")  # small enough to commit
             paths.append(path)
         result["figures"][name] = paths
     return result
@@ -318,19 +318,48 @@ def _series(rows, key_x, key_y, option=None):
     return out
 
 
+def _colour(name: str) -> str:
+    """One colour per construction in every figure, so a reader can follow it across them."""
+    names = sorted(set(available()) | set(THRESHOLD_CONSTRUCTIONS))
+    return f"C{names.index(name) % 10}" if name in names else "C9"
+
+
+def _legend_below(ax, ncol: int = 1) -> None:
+    """The legend under the panel: never over the data."""
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=ncol, frameon=False)
+
+
+def _plain_ticks(ax, x: bool = True, y: bool = True, y_base: int = 10) -> None:
+    """Plain numbers (4, 8, 16; 10, 100) on log axes instead of 4 x 10^0; x in powers of 2."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    for axis, wanted, base in ((ax.xaxis, x, 2), (ax.yaxis, y, y_base)):
+        if wanted:
+            axis.set_major_locator(LogLocator(base=base))
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            axis.set_minor_formatter(NullFormatter())
+
+
 def _draw_params(Figure, rows, q):
     fig = Figure(figsize=(10, 5))
     ax = fig.subplots()
     slopes = {}
     for name, (xs, ys) in _series(rows, "N", "connections").items():
         slopes[name] = slope(xs, ys)
-        ax.loglog(xs, ys, "o-", label=f"{name} (slope {slopes[name]:.2f})")
+        ax.loglog(xs, ys, "o-", color=_colour(name), label=f"{name} (slope {slopes[name]:.2f})")
     ns = sorted({row["N"] for row in rows})
     vc = [lower.min_params_relu(n) for n in ns]
-    info = [n * math.log2(_CLASSES) / (lower.log2_values(_PARAM_BITS) + math.log2(6)) for n in ns]
     slopes["VC lower bound"] = slope(ns, vc)
     ax.loglog(ns, vc, "k--", label=f"VC lower bound, any depth (slope {slopes['VC lower bound']:.2f})")
-    ax.loglog(ns, info, "k:", label=f"information bound, {_PARAM_BITS}-bit params (slope 1)")
+    # The information bound depends on the bits a weight may take: drawn at the headline's own
+    # max bits at each N (an n-point labeling needs N log2 C bits; a weight of b bits holds
+    # log2 of the number of such values, plus log2 6 for where it goes).
+    head = {row["N"]: row["max_bits"] for row in rows if row["construction"] == "relu_sublinear"}
+    if head:
+        hn = sorted(head)
+        ax.loglog(hn, [n * math.log2(_CLASSES) / (lower.log2_values(int(head[n])) + math.log2(6))
+                       for n in hn], ":", color=_colour("relu_sublinear"),
+                  label="information lower bound at relu_sublinear's own max bits")
     # Guide lines through the smallest N: what Theta(N) and Theta(sqrt N) look like here.
     top = max(row["connections"] for row in rows if row["N"] == ns[0])
     ax.loglog(ns, [top * n / ns[0] for n in ns], color="grey", lw=0.8, ls="-.", label="guide: slope 1 (N)")
@@ -345,94 +374,111 @@ def _draw_params(Figure, rows, q):
 
 
 def _draw_depth(Figure, rows, q):
-    fig = Figure(figsize=(12, 5))
+    fig = Figure(figsize=(12, 5.5))
     ax, right = fig.subplots(1, 2)
     budget = [row for row in rows if row["option"] == "depth"]
     xs = [row["value"] for row in budget]
     ys = [row["connections"] for row in budget]
     slopes = {"relu_sublinear": slope(xs, ys)}
-    ax.loglog(xs, ys, "o-", label=f"relu_sublinear, depth=L (slope {slopes['relu_sublinear']:.2f})")
+    colour = _colour("relu_sublinear")
+    ax.loglog(xs, ys, "o-", color=colour,
+              label=f"relu_sublinear built with depth=L (slope {slopes['relu_sublinear']:.2f})")
     values = {k: rows[0][k] for k in ("N", "d", "C", "r", "delta")}
     theorem = [evaluate(RELU_SUBLINEAR_DEPTH.layered["connections"], L=L, **values) for L in xs]
     lows = [lower.min_params_relu(rows[0]["N"], depth=int(row["depth"])) for row in budget]
-    ax.loglog(xs, theorem, "k-.", label="theorem: N min(1, lambda/L), c_O = 1")
-    ax.loglog(xs, lows, "k--", label="VC lower bound at the net's depth")
+    ax.loglog(xs, theorem, "k-.", label="theorem (depth L): N min(1, lambda/L), c_O = 1")
+    ax.loglog(xs, lows, "k--", label="VC lower bound at the network's depth")
     ax.axvline(math.sqrt(values["N"]), color="grey", lw=0.8, label="L = sqrt N (end of the theorem's range)")
-    ax.set_xlabel("depth budget L")
-    ax.set_ylabel("connections (weights and biases placed)")
+    ax.set_xlabel("depth budget L (the option depth=L)")
+    ax.set_ylabel("connections of the network built (weights and biases placed)")
     ax.set_title(f"Connections vs depth budget at N = {values['N']}")
-    ax.legend(fontsize=7)
+    _plain_ticks(ax)
+    _legend_below(ax)
     ax.grid(True, which="both", alpha=0.3)
     by_width = [row for row in rows if row["option"] == "width"]
     if by_width:
         ws = [row["value"] for row in by_width]
         ds = [row["depth"] for row in by_width]
         slopes["depth vs width"] = slope(ws, ds)
-        right.loglog(ws, ds, "o-", label=f"relu_sublinear, least depth (slope {slopes['depth vs width']:.2f})")
+        right.loglog(ws, ds, "o-", color=colour,
+                     label=f"relu_sublinear, least depth at width <= W (slope {slopes['depth vs width']:.2f})")
         right.loglog(ws, [evaluate(YANG.layered["depth"], width=w, **values) for w in ws], "k-.",
                      label="Yang-Yang: L ~ sqrt(N log(1/delta)) / W, c_O = 1")
         right.loglog(ws, [lower.min_depth_at_width(values["N"], w, values["delta"], values["r"])
                           for w in ws], "k--", label="lower bound: sqrt(N / log(1/delta)) / W")
-        right.set_xlabel("width limit W")
-        right.set_ylabel("depth (affine layers)")
+        right.set_xlabel("width limit W (the option width=W)")
+        right.set_ylabel("depth of the network built (affine layers)")
         right.set_title(f"Depth vs width at N = {values['N']}")
-        right.legend(fontsize=7)
+        _plain_ticks(right)
+        _legend_below(right)
         right.grid(True, which="both", alpha=0.3)
     return fig, slopes
 
 
 def _draw_bits(Figure, rows, q):
-    fig = Figure(figsize=(11, 4.5))
+    fig = Figure(figsize=(12, 5.5))
     left, right = fig.subplots(1, 2)
     slopes = {}
     for name, (xs, ys) in _series(rows, "N", "max_bits").items():
         slopes[f"{name} max_bits"] = slope(xs, ys)
-        left.loglog(xs, ys, "o-", label=f"{name} (slope {slopes[f'{name} max_bits']:.2f})")
+        left.loglog(xs, ys, "o-", color=_colour(name), label=f"{name} (slope {slopes[f'{name} max_bits']:.2f})")
     for name, (xs, ys) in _series(rows, "N", "total_bits").items():
         slopes[f"{name} total_bits"] = slope(xs, ys)
-        right.loglog(xs, ys, "o-", label=f"{name} (slope {slopes[f'{name} total_bits']:.2f})")
+        right.loglog(xs, ys, "o-", color=_colour(name),
+                     label=f"{name} (slope {slopes[f'{name} total_bits']:.2f})")
     ns = sorted({row["N"] for row in rows})
     left.axhline(53, color="k", ls="--", label="53 bits (float64 significand)")
     right.loglog(ns, [n * math.log2(_CLASSES) for n in ns], "k:", label="N log2 C (label information)")
-    left.set_title("largest bits of one parameter")
-    right.set_title("total bits of the nonzero parameters")
+    left.set_title("largest weight or bias")
+    right.set_title("all nonzero weights and biases")
+    left.set_ylabel("max bits (of one weight or bias)")
+    right.set_ylabel("total bits (sum over nonzero parameters)")
     for ax in (left, right):
         ax.set_xlabel("N (points)")
-        ax.legend(fontsize=7)
+        _legend_below(ax, ncol=2)
         ax.grid(True, which="both", alpha=0.3)
+    _plain_ticks(left, x=False, y_base=2)
     return fig, slopes
 
 
 def _draw_threshold(Figure, rows, q):
-    fig = Figure(figsize=(11, 4.5))
+    fig = Figure(figsize=(12, 5.5))
     left, right = fig.subplots(1, 2)
     slopes = {}
     for name, (xs, ys) in _series(rows, "value", "neurons", "inv_delta").items():
         slopes[f"{name} vs 1/delta"] = slope(xs, ys)
-        left.loglog(xs, ys, "o-", label=f"{name} (slope {slopes[f'{name} vs 1/delta']:.2f})")
+        left.loglog(xs, ys, "o-", color=_colour(name),
+                    label=f"{name}, all neurons (slope {slopes[f'{name} vs 1/delta']:.2f})")
     for name, (xs, ys) in _series(rows, "value", "first_layer_width", "inv_delta").items():
-        left.loglog(xs, ys, "x:", label=f"{name}, first layer")
+        left.loglog(xs, ys, "x:", color=_colour(name), label=f"{name}, first layer (this instance)")
     for name, (xs, ys) in _series(rows, "N", "neurons", "N").items():
         slopes[f"{name} vs N"] = slope(xs, ys)
-        right.loglog(xs, ys, "o-", label=f"{name} (slope {slopes[f'{name} vs N']:.2f})")
+        right.loglog(xs, ys, "o-", color=_colour(name), label=f"{name} (slope {slopes[f'{name} vs N']:.2f})")
     by_inv = sorted({(row["value"], row["N"], row["d"], row["delta"], row["r"]) for row in rows
                      if row["option"] == "inv_delta"})
     if by_inv:
+        # A worst-case bound: some delta-separated labeled set (alternating labels on a great
+        # circle) needs this many first-layer units; the random pairs drawn here need not.
         left.loglog([b[0] for b in by_inv],
                     [max(lower.first_layer_threshold(b[1], b[2], b[3], b[4]), 1) for b in by_inv],
-                    "k--", label="first-layer lower bound (great circle)")
+                    "k--", label="worst case (great circle): first-layer lower bound at this N, delta")
     by_n = sorted({(row["N"], row["d"]) for row in rows if row["option"] == "N"})
     if by_n:
         right.loglog([b[0] for b in by_n], [lower.min_neurons_threshold(*b) for b in by_n], "k--",
-                     label="VC lower bound on units")
-    left.set_xlabel("1/delta")
-    left.set_title("threshold neurons vs 1/delta")
-    right.set_xlabel("N (points, delta = 0.1)")
-    right.set_title("threshold neurons vs N")
+                     label="worst case (some labeling): VC lower bound on units")
+    inst = [row for row in rows if row["option"] == "inv_delta"]
+    if inst:
+        left.set_title(f"neurons vs 1/delta ({inst[0]['N']} points in close pairs, d = {inst[0]['d']})")
+    left.set_xlabel("1/delta (delta: the pairs' distance, asked)")
+    inst = [row for row in rows if row["option"] == "N"]
+    right.set_title("neurons vs N (close pairs, delta = 0.1"
+                    + (f", d = {inst[0]['d']})" if inst else ")"))
+    right.set_xlabel("N (points)")
     for ax in (left, right):
-        ax.set_ylabel("neurons")
-        ax.legend(fontsize=7)
+        ax.set_ylabel("threshold neurons (non-input units)")
+        _legend_below(ax)
         ax.grid(True, which="both", alpha=0.3)
+    _plain_ticks(left)
     return fig, slopes
 
 
