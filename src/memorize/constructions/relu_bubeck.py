@@ -10,11 +10,13 @@ import numpy as np
 from memorize import dyadic
 from memorize.constructions.gadgets.exact_linalg import nullspace, primitive_integer, solve
 from memorize.constructions.gadgets.projection import project
+from memorize.constructions.gadgets.splitting import split_until_found
 from memorize.bounds.symbols import evaluate_all
 from memorize.bounds.upper import RELU_BUBECK, RELU_BUBECK_PER_CLASS
 from memorize.constructions.provenance import provenance
 from memorize.constructions.record import Option, register
 from memorize.data import deduplicate
+from memorize.errors import ConstructionError
 from memorize.network import Layer, Network
 
 # Random combinations of a hyperplane basis tried before a group is split.
@@ -63,16 +65,15 @@ def _group_gadget(members, X_int, y, rng):
     return None
 
 
-def _split_until_exact(todo: list, X_int, y, rng):
-    """Yield ``(members, gadget)`` for the groups of ``todo`` (a stack, popped from the end);
-    a group whose gadget fails is split in two and pushed back."""
-    while todo:
-        members = todo.pop()
-        gadget = _group_gadget(members, X_int, y, rng)
-        if gadget is None:
-            half = len(members) // 2
-            todo += [members[half:], members[:half]]
-            continue
+def _gadgets(groups: list, X_int, y, rng):
+    """``(members, gadget)`` for the groups in order; a group whose gadget fails the exact
+    check is split in two, the halves tried at once."""
+    def lone_point(_, members):
+        raise ConstructionError(f"no gadget isolates point {int(members[0])}; are the points distinct?")
+
+    for _, members, gadget in split_until_found(
+            [(None, g) for g in groups], lambda _, m: _group_gadget(m, X_int, y, rng), lone_point,
+            depth_first=True):
         yield members, gadget
 
 
@@ -157,11 +158,11 @@ def build_relu_bubeck(X, y, *, seed: int | None = 0, per_class: bool = False) ->
     if per_class:
         return _build_tent(X, y, Xu, yu, X_int, F, rng, seed)
     order = [int(i) for i in rng.permutation(n)]
-    todo = [order[i:i + d] for i in range(0, n, d)][::-1]
+    cover = [order[i:i + d] for i in range(0, n, d)]
     rows, out = [], []
     groups = 0
     scale = 1 << F
-    for _, (w, beta, _, (*u, v0)) in _split_until_exact(todo, X_int, yu, rng):
+    for _, (w, beta, _, (*u, v0)) in _gadgets(cover, X_int, yu, rng):
         den = lcm(*(c.denominator for c in u + [v0]))
         t_num = project(X_int, [int(c * den) for c in u]) + int(v0 * den)
         t_max = Fraction(int(max(abs(v) for v in t_num)), den)
@@ -188,14 +189,15 @@ def _build_tent(X, y, Xu, yu, X_int, F, rng, seed) -> Network:
     n, d = Xu.shape
     labels, counts = np.unique(yu, return_counts=True)
     background = int(labels[np.argmax(counts)])
-    todo = []
+    per_label = []  # drawn from the largest label down, covered from the smallest up
     for c in labels[::-1]:
         if c == background:
             continue
         idx = [int(i) for i in rng.permutation(np.flatnonzero(yu == c))]
-        todo += [idx[i:i + d] for i in range(0, len(idx), d)][::-1]
+        per_label.append([idx[i:i + d] for i in range(0, len(idx), d)])
+    cover = [group for groups in reversed(per_label) for group in groups]
     rows, out = [], []
-    for members, (w, beta, _, _) in _split_until_exact(todo, X_int, yu, rng):
+    for members, (w, beta, _, _) in _gadgets(cover, X_int, yu, rng):
         lift = int(yu[members[0]]) - background
         # s = <w, X_int> - beta = <w 2^F, X> - beta is an integer, 0 exactly on the group.
         for offset, weight in ((1, 1), (0, -2), (-1, 1)):

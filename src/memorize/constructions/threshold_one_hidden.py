@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter
 from fractions import Fraction
 
 import numpy as np
@@ -10,6 +10,8 @@ import numpy as np
 from memorize import dyadic
 from memorize.bounds.symbols import evaluate_all
 from memorize.bounds.upper import THRESHOLD_ONE_HIDDEN
+from memorize.constructions.gadgets.certified import dot_error
+from memorize.constructions.gadgets.splitting import split_until_found
 from memorize.constructions.provenance import provenance
 from memorize.constructions.record import register
 from memorize.data import check_magnitude, deduplicate
@@ -65,10 +67,6 @@ class _Slabber:
         self.X = X
         self.absX = np.abs(X)
         self.X_int, self.F = dyadic.to_integers(X)
-        # Rigorous bound on the rounding error of a float dot product of length d.
-        u = 2.0 ** -53
-        n = X.shape[1] + 2
-        self.gamma = 2 * n * u / (1 - n * u)
 
     def exact(self, idx, w):
         return [Fraction(int(sum(int(a) * b for a, b in zip(self.X_int[i], w))), 1 << self.F)
@@ -81,7 +79,7 @@ class _Slabber:
             return None
         wf = np.array(w, dtype=np.float64)  # exact: |w| < 2^31
         z = self.X @ wf
-        err = self.gamma * (self.absX @ np.abs(wf)) * (1 + 1e-6) + 1e-300
+        err = dot_error(self.absX @ np.abs(wf), len(w))  # rigorous: z is within err of w.x
         members = self.exact(group, w)
         lo, hi = min(members), max(members)
         outside = np.ones(len(z), dtype=bool)
@@ -177,34 +175,28 @@ def build_threshold_one_hidden(X, y, *, seed: int | None = 0) -> Network:
     counts = Counter(int(v) for v in yu)
     background = max(sorted(counts), key=lambda c: counts[c])
     slabber = _Slabber(Xu)
-    queue: deque = deque()
+    groups = []
     for c in sorted(counts):
         if c == background:
             continue
         idx = np.flatnonzero(yu == c)
         idx = idx[rng.permutation(len(idx))]
-        for start in range(0, len(idx), d):
-            queue.append((c, idx[start:start + d]))
-    slabs, splits = [], 0
-    while queue:
-        c, group = queue.popleft()
-        found = None
+        groups += [(c, idx[start:start + d]) for start in range(0, len(idx), d)]
+
+    def find(_, group):
+        # A single point gets more random directions before it is declared impossible.
         for _ in range(_MAX_REDRAWS if len(group) == 1 else 2):
             found = slabber.slab(group, rng)
             if found is not None:
-                break
-        if found is None:
-            if len(group) == 1:
-                raise ConstructionError(
-                    f"could not isolate point {int(group[0])} with a slab after {_MAX_REDRAWS} "
-                    "random directions; are the points distinct?"
-                )
-            splits += 1
-            half = len(group) // 2
-            queue.append((c, group[:half]))
-            queue.append((c, group[half:]))
-            continue
-        slabs.append((c, *found))
+                return found
+        return None
+
+    def lone_point(_, group):
+        raise ConstructionError(f"could not isolate point {int(group[0])} with a slab after "
+                                f"{_MAX_REDRAWS} random directions; are the points distinct?")
+
+    slabs = [(c, *found) for c, _, found in split_until_found(groups, find, lone_point)]
+    splits = len(slabs) - len(groups)  # each split adds one group
 
     hidden_entries, hidden_bias = [], []
     for g, (_, w, t_lo, t_hi) in enumerate(slabs):

@@ -118,6 +118,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from memorize.constructions.gadgets.certified import dot_error
 from memorize.constructions.provenance import provenance
 from memorize.constructions.record import Option, register
 from memorize.constructions.gadgets.threshold import (
@@ -224,10 +225,8 @@ def _certified_signs(X, W, b_mant, b_exp, margin_bits):
     """Signs of ``W x + b`` on every point, and which hyperplanes meet the margin (certified).
 
     The float64 value ``z`` of ``sum_j w_j x_j + b`` is within
-    ``(d + 3) 2^-51 * (sum_j |w_j x_j| + |b|) + (d + 3) 2^-1074`` of the exact
-    value (``gamma_{d+1}`` with room for the rounding of the bound itself,
-    plus the absolute error of subnormal results), whatever the summation
-    order. A hyperplane passes when ``|z| - err`` exceeds the margin threshold
+    :func:`~memorize.constructions.gadgets.certified.dot_error` of the exact
+    value, whatever the summation order. A hyperplane passes when ``|z| - err`` exceeds the margin threshold
     on every point; then every sign is exact.
     """
     n, d = X.shape
@@ -243,8 +242,7 @@ def _certified_signs(X, W, b_mant, b_exp, margin_bits):
     for lo in range(0, len(W), step):
         hi = min(len(W), lo + step)
         z = X @ Wf[lo:hi].T + bf[lo:hi]
-        err = (absX @ np.abs(Wf[lo:hi]).T + np.abs(bf[lo:hi])) * ((d + 3) * 2.0 ** -51) \
-            + (d + 3) * 2.0 ** -1074  # underflow: each rounding also errs by <= 2^-1075 absolutely
+        err = dot_error(absX @ np.abs(Wf[lo:hi]).T + np.abs(bf[lo:hi]), d)
         ok[lo:hi] = ((np.abs(z) - err) >= thr[lo:hi]).all(axis=0)
         signs[:, lo:hi] = z >= 0
     return signs, ok
