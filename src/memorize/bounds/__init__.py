@@ -8,7 +8,7 @@
 
     >>> from memorize.bounds import RELU_TWO_LAYER, evaluate
     >>> evaluate(RELU_TWO_LAYER.statement["params"], N=100, d=3)
-    203.0
+    203
 """
 
 from memorize.bounds.compare import COUNTS, Comparison, compare, lower_bounds

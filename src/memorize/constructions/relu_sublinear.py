@@ -637,12 +637,11 @@ def build_relu_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None
     Examples
     --------
     >>> from memorize import build, data, verify
-    >>> from memorize.constructions.relu_sublinear import expected_counts
     >>> X, y = data.random_separated(300, 5, 0.05, num_classes=4, seed=0)
     >>> net = build("relu_sublinear", X, y)
     >>> verify.is_memorizing(net, X, y)
     True
-    >>> net.counts()["connections"] == expected_counts(net)["connections"]
+    >>> verify.matches_counts(net)  # connections, dense params, depth, width: the formulas
     True
     >>> net.num_params <= 3 * net.connections
     True

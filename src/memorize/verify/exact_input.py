@@ -87,6 +87,7 @@ def prepare(net, X, *, chunk_size=None, progress=None) -> tuple[Network, np.ndar
 
     Examples
     --------
+    >>> from memorize.network import Layer
     >>> net = Network(1, (Layer.from_dense([[3]], [0], "identity"),))
     >>> net2, X2 = prepare(net, np.array([[Fraction(1, 3)]], dtype=object))
     >>> X2.tolist(), net2.layers[0].values
