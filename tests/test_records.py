@@ -100,3 +100,14 @@ def test_matches_counts_needs_a_construction():
     net = memorize.Network(1, (memorize.Layer.from_dense([[1]], [0], "identity"),))
     with pytest.raises(memorize.DataError, match="no construction"):
         verify.matches_counts(net)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_builder_docstring_follows_numpydoc(name):
+    doc = inspect.getdoc(get(name).builder)
+    for section in ("Parameters", "Returns", "Raises", "Examples", "See Also", "References"):
+        assert f"\n{section}\n{'-' * len(section)}\n" in doc, section
+    params = doc.split("\nParameters\n")[1].split("\nReturns\n")[0]
+    for key in ["X", "y", "seed"] + [o.name for o in get(name).options]:
+        assert f"\n{key} : " in "\n" + params, key
+    assert "matches_counts" in doc and "is_memorizing" in doc

@@ -142,14 +142,48 @@ def build_relu_bubeck(X, y, *, seed: int | None = 0, per_class: bool = False) ->
 
     Parameters
     ----------
-    X : array (N, d) of floats; y : array (N,) of non-negative integer labels
-    seed : seed of the grouping and of the hyperplane choices (default 0)
-    per_class : group points of one label and use the 3-neuron tent (see above)
+    X : array_like, shape (N, d)
+        The points: float64 values; a point may repeat only with its label.
+    y : array_like, shape (N,)
+        Integer labels ``0..C-1``.
+    seed : int, numpy.random.Generator or None, default 0
+        Seed of the grouping and of the hyperplane choices; the same seed gives the same network.
+    per_class : bool, default False
+        Group points of one label and use the 3-neuron tent (see above).
+
+    Returns
+    -------
+    Network
+        Outputs exactly ``y[i]`` on ``X[i]``; ``meta["groups"]`` records the groups
+        used (and ``meta["background"]`` the output bias with ``per_class``).
 
     Raises
     ------
     DataError
-        on malformed data or a point repeated with different labels.
+        On malformed data or a point repeated with different labels.
+
+    Examples
+    --------
+    >>> from memorize import build, data, verify
+    >>> X, y = data.random_separated(60, 3, delta=0.05, num_classes=3, seed=0)
+    >>> net = build("relu_bubeck", X, y)
+    >>> verify.is_memorizing(net, X, y), verify.matches_counts(net)
+    (True, True)
+    >>> tents = build("relu_bubeck", X, y, per_class=True)
+    >>> tents.num_params < net.num_params, verify.is_memorizing(tents, X, y)
+    (True, True)
+
+    See Also
+    --------
+    memorize.bounds.RELU_BUBECK, memorize.bounds.RELU_BUBECK_PER_CLASS : the counts.
+    build_threshold_one_hidden : Baum's slabs, the grouping this construction follows.
+
+    References
+    ----------
+    .. [1] S. Bubeck, R. Eldan, Y. T. Lee, D. Mikulincer, "Network size and weights size
+       for memorization with two-layers neural networks", NeurIPS 2020.
+    .. [2] E. B. Baum, "On the capabilities of multilayer perceptrons", J. Complexity 4
+       (1988) 193-215.
     """
     Xu, yu, _ = deduplicate(X, y)
     n, d = Xu.shape

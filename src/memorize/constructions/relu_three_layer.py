@@ -87,16 +87,46 @@ def build_relu_three_layer(X, y, *, seed: int | None = 0, block: int | None = No
 
     Parameters
     ----------
-    X : array (N, d) of floats; y : array (N,) of non-negative integer labels
-    seed : seed of the random direction (default 0)
-    block : points per block ``m`` (default ``ceil(sqrt(2N))``; capped at ``N``)
+    X : array_like, shape (N, d)
+        The points: float64 values; a point may repeat only with its label.
+    y : array_like, shape (N,)
+        Integer labels ``0..C-1``.
+    seed : int, numpy.random.Generator or None, default 0
+        Seed of the random direction; the same seed gives the same network.
+    block : int or None, default None
+        Points per block ``m`` (``None``: ``ceil(sqrt(2N))``; capped at ``N``).
+
+    Returns
+    -------
+    Network
+        Outputs exactly ``y[i]`` on ``X[i]``; ``meta`` records ``block`` (the ``m``
+        used) and ``blocks``.
 
     Raises
     ------
     DataError
-        on malformed data or a point repeated with different labels.
+        On malformed data or a point repeated with different labels.
     ConstructionError
-        if ``block < 1``.
+        If ``block`` is not an integer in ``[1, 2^31]`` (the option table's check).
+
+    Examples
+    --------
+    >>> from memorize import build, data, verify
+    >>> X, y = data.random_separated(60, 3, delta=0.05, num_classes=3, seed=0)
+    >>> net = build("relu_three_layer", X, y)
+    >>> verify.is_memorizing(net, X, y), verify.matches_counts(net)
+    (True, True)
+
+    See Also
+    --------
+    memorize.bounds.RELU_THREE_LAYER : the exact count and Yun et al.'s statement.
+
+    References
+    ----------
+    .. [1] C. Yun, S. Sra, A. Jadbabaie, "Small ReLU networks are powerful memorizers:
+       a tight analysis of memorization capacity", NeurIPS 2019.
+    .. [2] M. Inoue, "Expressive numbers of two or more hidden layer ReLU neural
+       networks", 2019.
     """
     Xu, yu, _ = deduplicate(X, y)
     n, d = Xu.shape

@@ -66,17 +66,40 @@ def build_relu_two_layer(X, y, *, seed: int | None = 0) -> Network:
 
     Parameters
     ----------
-    X : array (N, d) of floats; y : array (N,) of non-negative integer labels
-    seed : seed of the random direction (default 0, deterministic)
+    X : array_like, shape (N, d)
+        The points: float64 values; a point may repeat only with its label.
+    y : array_like, shape (N,)
+        Integer labels ``0..C-1``.
+    seed : int, numpy.random.Generator or None, default 0
+        Seed of the random direction; the same seed gives the same network.
+
+    Returns
+    -------
+    Network
+        Outputs exactly ``y[i]`` on ``X[i]``; ``meta["slope"]`` records ``P``.
 
     Raises
     ------
     DataError
-        on malformed data or a point repeated with different labels.
+        On malformed data or a point repeated with different labels.
+
+    Examples
+    --------
+    >>> from memorize import build, data, verify
+    >>> X, y = data.random_separated(60, 3, delta=0.05, num_classes=3, seed=0)
+    >>> net = build("relu_two_layer", X, y)
+    >>> verify.is_memorizing(net, X, y), verify.matches_counts(net)
+    (True, True)
+
+    See Also
+    --------
+    memorize.bounds.RELU_TWO_LAYER : the theorem's count beside the built network.
+    build_relu_three_layer : the same zigzag, one per block of about sqrt(2N) points.
 
     References
     ----------
-    C. Zhang, S. Bengio, M. Hardt, B. Recht, O. Vinyals, ICLR 2017, Theorem 1.
+    .. [1] C. Zhang, S. Bengio, M. Hardt, B. Recht, O. Vinyals, "Understanding deep
+       learning requires rethinking generalization", ICLR 2017, Theorem 1.
     """
     Xu, yu, _ = deduplicate(X, y)
     n, d = Xu.shape

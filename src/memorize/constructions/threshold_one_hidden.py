@@ -156,17 +156,43 @@ def build_threshold_one_hidden(X, y, *, seed: int | None = 0) -> Network:
 
     Parameters
     ----------
-    X : array (N, d) of floats; y : array (N,) of non-negative integer labels
-    seed : seed of the random directions (default 0)
+    X : array_like, shape (N, d)
+        The points: float64 values; a point may repeat only with its label.
+    y : array_like, shape (N,)
+        Integer labels ``0..C-1``.
+    seed : int, numpy.random.Generator or None, default 0
+        Seed of the grouping and of the random directions; the same seed gives the same network.
+
+    Returns
+    -------
+    Network
+        Outputs exactly ``y[i]`` on ``X[i]``; ``meta`` records ``groups``, ``splits``,
+        ``background`` and the ``readout`` (``"step"`` for binary labels).
 
     Raises
     ------
     DataError
-        on malformed data or repeated points with different labels.
+        On malformed data or a point repeated with different labels.
+    ConstructionError
+        If a single point cannot be isolated by a slab (the points are not distinct).
+
+    Examples
+    --------
+    >>> from memorize import build, data, verify
+    >>> X, y = data.random_separated(60, 3, delta=0.05, num_classes=3, seed=0)
+    >>> net = build("threshold_one_hidden", X, y)
+    >>> verify.is_memorizing(net, X, y), verify.matches_counts(net)
+    (True, True)
+
+    See Also
+    --------
+    memorize.bounds.THRESHOLD_ONE_HIDDEN : Baum's count beside the built network.
+    build_relu_bubeck : the ReLU version of the same grouping.
 
     References
     ----------
-    E. B. Baum, On the capabilities of multilayer perceptrons, J. Complexity 4 (1988) 193-215.
+    .. [1] E. B. Baum, "On the capabilities of multilayer perceptrons", J. Complexity 4
+       (1988) 193-215.
     """
     Xu, yu, _ = deduplicate(X, y)
     check_magnitude(Xu, MAX_EXPONENT, "threshold_one_hidden")

@@ -435,26 +435,63 @@ def build_threshold_sublinear(X, y, *, seed: int | None = 0, variant: str = "bal
 
     Parameters
     ----------
-    X : array (N, d) of floats; y : array (N,) of labels in ``0 .. 2^20 - 1``
-    seed : seed of every random draw (default 0, deterministic)
-    variant : ``"ball"`` (hyperplanes with Gaussian biases, any data) or
-        ``"sphere"`` (homogeneous hyperplanes; unit-norm data only)
-    failure_prob : ``eta`` in the layer-1 width and ``k0`` formulas
-    row_weight : parity row weight ``r`` (default ``max(8, ceil(1/(8p)))``)
-    group_bits : ``b_g`` (default ``ceil(log2(n)/2)``)
-    block_bits : ``b_f`` (default ``ceil(log2(n / 2^b_g)) + 2``)
-    max_blocks : random lift blocks before the completion block
-    margin_bits : layer-1 margin threshold ``2^-margin_bits`` (relative)
-    max_first_layer : refuse when the layer-1 width ``m`` would exceed this
-        (also refused: ``n m > 2^31``, the code matrix the builder holds)
+    X : array_like, shape (N, d)
+        The points: float64 values; a point may repeat only with its label.
+    y : array_like, shape (N,)
+        Integer labels ``0..C-1``, ``C <= 2^20``.
+    seed : int, numpy.random.Generator or None, default 0
+        Seed of every random draw; the same seed gives the same network.
+    variant : {"ball", "sphere"}, default "ball"
+        ``"ball"``: hyperplanes with Gaussian biases, any data; ``"sphere"``:
+        homogeneous hyperplanes, unit-norm data only.
+    failure_prob : float in (0, 1), default 0.01
+        ``eta`` in the layer-1 width and ``k0`` formulas.
+    row_weight : int or None, default None
+        Parity row weight ``r`` (``None``: ``max(8, ceil(1/(8p)))``; at most ``m``).
+    group_bits : int or None, default None
+        ``b_g`` (``None``: ``ceil(log2(n)/2)``).
+    block_bits : int or None, default None
+        ``b_f`` (``None``: ``ceil(log2(n / 2^b_g)) + 2``).
+    max_blocks : int, default 32
+        Random lift blocks before the completion block.
+    margin_bits : int, default 30
+        Layer-1 margin threshold ``2^-margin_bits`` (relative).
+    max_first_layer : int, default 50000
+        Refuse when the layer-1 width ``m`` would exceed this (also refused:
+        ``n m > 2^31``, the code matrix the builder holds).
+
+    Returns
+    -------
+    Network
+        Depth 6, outputs exactly ``y[i]`` on ``X[i]``; ``meta["threshold"]`` records
+        the quantities of the exact counts (:func:`threshold_sublinear_counts`).
 
     Raises
     ------
     DataError
-        malformed data, a point repeated with different labels, labels
+        Malformed data, a point repeated with different labels, labels
         ``>= 2^20``, or (sphere variant) a point off the unit sphere.
     ConstructionError
-        bad options, or ``delta`` so small that ``m > max_first_layer`` or ``n m > 2^31``.
+        Bad options, or ``delta`` so small that ``m > max_first_layer`` or ``n m > 2^31``.
+
+    Examples
+    --------
+    >>> from memorize import build, data, verify
+    >>> X, y = data.random_separated(60, 3, delta=0.05, num_classes=3, seed=0)
+    >>> net = build("threshold_sublinear", X, y)
+    >>> verify.is_memorizing(net, X, y), verify.matches_counts(net)
+    (True, True)
+
+    See Also
+    --------
+    memorize.bounds.THRESHOLD_SUBLINEAR : the theorem's O~ counts.
+    memorize.bounds.first_layer_threshold : the great-circle lower bound on layer 1.
+
+    References
+    ----------
+    .. [1] S. Rajput, K. Sreenivasan, D. Papailiopoulos, A. Karbasi, "An exponential
+       improvement on the memorization capacity of deep threshold networks",
+       NeurIPS 2021, Theorem 1.
     """
     Xu, yu, _ = deduplicate(X, y)
     check_magnitude(Xu, MAX_EXPONENT, "threshold_sublinear")
