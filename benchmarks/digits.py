@@ -20,7 +20,8 @@ import time
 from memorize import available, build, verify
 from memorize.datasets import digits
 from memorize.errors import MemorizeError
-from memorize.verify.float_safety import float_safety, minimal_precision
+from memorize.verify.float_safety import float_safety
+from memorize.verify.precision import minimal_precision
 
 COLUMNS = ["construction", "labels", "params", "nonzero", "depth", "width", "max_bits",
            "build_s", "verify_s", "ok", "float64_ok", "note"]

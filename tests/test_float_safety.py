@@ -17,7 +17,8 @@ from memorize.errors import DataError, MemorizeError
 from memorize.extras import MissingExtraError
 from memorize.network import Layer, Network
 from memorize.testing import datasets
-from memorize.verify.float_safety import float_safety, minimal_precision, quantize
+from memorize.verify.float_safety import float_safety
+from memorize.verify.precision import minimal_precision, quantize
 
 TORCH_BACKEND = "auto"  # also check the to_torch module when torch is installed
 

@@ -24,14 +24,8 @@ from memorize.network import Network
 from memorize.verify.chunks import merge
 from memorize.verify.classify import check_labels
 from memorize.verify.exact import Evaluation, evaluate
-from memorize.verify.float_safety import (
-    DtypeSafety,
-    FloatSafetyReport,
-    PrecisionResult,
-    float_safety,
-    minimal_precision,
-    quantize,
-)
+from memorize.verify.float_safety import DtypeSafety, FloatSafetyReport, float_safety
+from memorize.verify.precision import PrecisionResult, minimal_precision, quantize
 from memorize.verify.floats import evaluate_float
 from memorize.verify.exact_input import check_count, check_dim, check_network, check_progress
 from memorize.verify.parallel import WorkerPool, run_chunks
