@@ -16,9 +16,9 @@ from memorize import data, verify
 from memorize.constructions.gadgets.fold_words import even_starts, greedy_starts, offset_bits, stream_words
 from memorize.constructions.gadgets.line_blocks import Layout, integer_line, pack_blocks, pack_words
 from memorize.constructions.gadgets.relu import Affine, LayerStack, Stream, match_layer, tent_layer
-from memorize.constructions.relu_sublinear import (
-    DENSE_RATIO, EXHAUSTIVE, Member, _Members, _width, build_member, least_depth,
-    plan,
+from memorize.constructions.relu_sublinear import build_member
+from memorize.constructions.relu_sublinear_members import (
+    DENSE_RATIO, EXHAUSTIVE, Member, _Members, _width, least_depth, plan,
 )
 from memorize.data import label_bits
 from memorize.errors import ConstructionError

@@ -13,11 +13,9 @@ from hypothesis import strategies as st
 
 from memorize.bounds import first_layer_threshold
 from memorize import build, data, dyadic, verify
+from memorize.constructions.gadgets.parity_codes import _odd_row, compress, parity_bits
 from memorize.constructions.threshold_sublinear import (
     MAX_LABEL_BITS,
-    _odd_row,
-    compress,
-    parity_bits,
     first_layer_width,
     threshold_sublinear_counts,
 )

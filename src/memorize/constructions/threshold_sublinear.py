@@ -1,113 +1,9 @@
 """Deep threshold-network memorization (Rajput, Sreenivasan, Papailiopoulos, Karbasi 2021).
 
-Theorem (RSPK 2021, NeurIPS, Theorem 1, as its abstract and Figure 1 state
-it; the body of the paper could not be read here): a deep threshold network
-with ``O~(1/delta + sqrt n)`` neurons and ``O~(d/delta + n)`` weights memorizes
-any ``n`` points of ``R^d`` at pairwise distance ``>= delta`` with binary
-labels. Only the first layer has Gaussian weights; all later layers have
-binary or integer weights. The exact constants, log exponents and
-probabilities of the theorem are not known to us.
-
-Architecture (the paper's Figure 1; the mechanism of each stage and every
-formula below are our reference design, see ``docs/theorems/threshold_sublinear.md``):
-
-1. **Layer 1**: ``m`` seeded Gaussian hyperplanes ``H(<w_t, x> + b_t)`` give
-   every point a distinct binary code. A pair at distance ``>= delta`` is
-   split by one hyperplane with probability ``>= p``, so
-   ``m = ceil(ln(C(n,2)/eta) / -ln(1-p))`` hyperplanes split every pair with
-   probability ``>= 1 - eta`` (:func:`first_layer_width`). Here ``delta`` is
-   the measured separation of the deduplicated data (floats: it only sizes
-   ``m``; the distinctness of the codes is checked exactly).
-   ``variant="ball"``: ``b_t ~ N(0, R^2)``, ``p = arcsin(delta/(2R))/pi``,
-   where ``R`` is the data radius rounded up to a power of two (``R = 1``
-   for unit-ball data);
-   ``variant="sphere"`` (unit-norm data only): ``b_t = 0``,
-   ``p = 2 arcsin(delta/2)/pi``. Weights are Gaussians rounded to the grid
-   ``2^-24`` and stored scaled by ``2^24`` (integers; the bias is an integer
-   times ``2^e = R``), which leaves every step output unchanged.
-   *Margin*: a hyperplane is kept only if
-   ``|<w_t, x_i> + b_t| >= 2^-margin_bits (||w_t||_1 max|x|_inf + |b_t|)`` on
-   every point, certified by a float64 evaluation with a rigorous error bound
-   (``(d + 3) 2^-51 (|w|.|x| + |b|)``); failing hyperplanes are re-drawn.
-   So every layer-1 sign is decided exactly. If two codes coincide, the
-   whole layer is re-drawn.
-2. **Compression** with GF(2) parities: code bit ``l`` is the parity of
-   ``r`` random layer-1 bits, computed exactly by the depth-2 gadget of
-   :mod:`.threshold_gadgets`. ``k0 = ceil(log2(C(n,2)/eta))`` random rows
-   are drawn, then targeted rows (see :func:`compress`) until the ``k`` code
-   bits are injective on the data.
-3. **Lift**: the first ``b_g = ceil(log2(n)/2)`` code bits put the points
-   into about ``sqrt n`` groups; a *gate* conjunction unit per group fires on
-   its members. Random blocks of ``b_f`` of the other code bits are drawn;
-   a point gets the conjunction unit of its pattern on a block (a
-   *feature*) once no member of its group with another label shares that
-   pattern. A final block of all the other code bits always succeeds (codes
-   are distinct). Only used features are built. Within a group a positive's
-   feature fires on it and only on members of its own label, so the
-   positives' features separate each group's labels linearly: the role of
-   the linear independence RSPK's lift provides.
-4. **Memorization**: per label bit ``b`` and group ``j`` with a positive,
-   one neuron ``H(2 sum_f u_f + 2M gate_j - 2M - 1)`` (``M`` = number of
-   blocks its features come from), or the gate itself when the whole group
-   is positive. "Positive" for bit ``b`` means the bit differs from its
-   majority value over the data (the bit is flipped at the output).
-5. **Output**: binary labels (``C <= 2``): the step unit
-   ``H(+-(2 sum_j h_j - 1))`` (sign by the flip). ``C > 2`` classes: one
-   memorization neuron set per label bit and the identity readout
-   ``sum_b 2^b bit_b`` (``bit_b = sum_j h_{b,j}`` or ``1 - sum_j h_{b,j}``).
-
-Every pre-activation after layer 1 is an odd integer on every data point;
-the step convention is ``H(z) = 1 iff z >= 0``.
-
-Exact counts (:func:`threshold_sublinear_counts`), in the quantities recorded in
-``meta["threshold"]``: ``m, k`` as above, ``R1 = sum_l r_l`` and
-``R2 = sum_l r_l^2`` over the parity rows (``= k r`` and ``k r^2`` unless a
-targeted repair row has weight 1), ``G`` gates with ``b_g`` inputs each,
-``F`` features with ``F_w`` inputs in all, ``J`` memorization neurons with
-``J_w`` inputs in all, ``beta = 1`` if the output bias is nonzero;
-``L' = max(G + F, 1)`` and ``J' = max(J, 1)`` (an all-equal labelling gets
-one constant unit ``H(-1)`` in each of these layers)::
-
-    depth          = 6
-    neurons        = m + R1 + k + L' + J' + 1
-    nonzero_weights= m d + R2 + R1 + G b_g + F_w + J_w + J
-    nonzero_params = nonzero_weights + [m if ball] + R1 + k + L' + J' + beta
-    width          = max(m, R1, k, L', J')
-
-with ``m = first_layer_width(n, delta / R, variant, 1, eta)`` exactly,
-``k >= k0``, ``G <= 2^b_g``, ``F <= #non-majority points``,
-``F <= T 2^b_f`` (``T`` blocks; a feature is a (block, pattern) pair, shared
-across groups), ``J <= B G`` (``B`` label bits), ``J_w <= n + J``. Sizes:
-``m = O(log n / delta)``, ``k = O(log n)``, ``r`` defaults to
-``max(8, ceil(1/(8p))) = O(1/delta)``, ``G, J = O(sqrt n)``, ``2^b_f = O(sqrt n)``;
-so ``O(log n / delta + T sqrt n)`` neurons and
-``O(d log n / delta + log n / delta^2 + n)`` weights, ``T`` being the number
-of lift blocks drawn (recorded; ``O(log n)`` in our runs).
-
-Departures from the paper (as far as we know it):
-
-* The lift is our own (RSPK's mechanism is not readable): one-hot
-  conjunction features over ``T`` blocks, ``T 2^b_f = O(T sqrt n)`` of them
-  at most, the ``O(sqrt n log^2 n)`` lifted dimension of Figure 1 when
-  ``T = O(log^2 n)``; ``T`` is not bounded a priori (a completion block
-  ends the search). The weights match ``O~(d/delta + n)`` except the flat
-  parities, which cost
-  ``k r^2 = O(log n / delta^2)`` weights (an XOR tree would give ``O(log n/delta)``).
-* Ball variant with Gaussian biases (RSPK may assume unit-norm data).
-* More than two classes via one memorization neuron set per label bit and
-  an identity (linear) output unit; binary labels keep a threshold output.
-* Layer 1 is dyadic (integers after scaling) and margin-checked; every
-  random step (codes distinct, parities injective, features private) is
-  checked exactly and repaired, and the rest holds by construction.
-
-Lower bound (:func:`memorize.bounds.first_layer_threshold`): the output depends on ``x``
-only through its layer-1 code, so alternating labels on
-``N = floor(pi / arcsin(delta/2))`` points of a great circle at spacing
-``delta`` (:func:`memorize.data.great_circle`) force ``floor(N/2)`` layer-1
-units (``ceil(N/2)`` for the even ``N`` the instance uses): ``~ pi/(2 delta)``.
-Against it, ``m <= c ln(C(n,2)/eta) (L + 1) + 1`` with ``c = 1`` (sphere) or
-``2R`` (ball; ``R = 1`` for the unit circle), since ``-ln(1-p) >= p`` and
-``L + 1 >= pi/(2 arcsin(delta/2))``.
+The theorem, the construction stage by stage, the exact count formulas and every
+departure from the paper are in ``docs/theorems/threshold_sublinear.md``; the
+builder's docstring summarizes them. Stages 2 and 3 (parity compression, lift) are
+in :mod:`memorize.constructions.gadgets.parity_codes`.
 """
 
 from __future__ import annotations
@@ -119,6 +15,7 @@ from fractions import Fraction
 import numpy as np
 
 from memorize.constructions.gadgets.certified import dot_error
+from memorize.constructions.gadgets.parity_codes import Lift, compress, lift, parity_bits, _row_ids
 from memorize.constructions.provenance import provenance
 from memorize.constructions.record import Option, register
 from memorize.constructions.gadgets.threshold import (
@@ -289,111 +186,6 @@ def first_layer(X, m: int, *, ball: bool, rng, margin_bits: int) -> FirstLayer:
         f"{_MAX_LAYER_DRAWS} draws of {m} layer-1 hyperplanes never gave distinct codes; "
         "the data are probably closer than the separation used (or not on the sphere for "
         "variant='sphere'); try variant='ball' or a smaller failure_prob")
-
-
-# -- stage 2: parity compression -------------------------------------------------
-
-def compress(codes: np.ndarray, r: int, k0: int, rng) -> list[np.ndarray]:
-    """Supports of ``k >= k0`` parity rows whose parities are injective on the codes.
-
-    ``k0`` rows are uniformly random ``r``-subsets of the layer-1 bits. While
-    two codes ``z_i = z_j`` still collide, a *targeted* row is added: a random
-    ``r``-subset with one element swapped so that it meets ``D = z_i xor z_j``
-    in an odd number of bits, so it splits that pair (and whatever else it
-    happens to split). When no ``r``-subset meets ``D`` oddly (``D`` is all of
-    the layer or ``r = m``) the row is a single bit of ``D``. Each targeted
-    row makes strictly more classes, so at most ``n - 1`` are added.
-    """
-    n, m = codes.shape
-    supports: list[np.ndarray] = []
-    cls = np.zeros(n, dtype=np.int64)
-    while True:
-        if len(supports) < k0:
-            s = np.sort(rng.choice(m, size=r, replace=False))
-        else:
-            counts = np.bincount(cls)
-            if counts.max() == 1:
-                return supports
-            i, j = np.flatnonzero(cls == int(np.argmax(counts)))[:2]
-            s = _odd_row(np.flatnonzero(codes[i] != codes[j]), m, r, rng)
-        bit = np.logical_xor.reduce(codes[:, s], axis=1)
-        cls = np.unique(cls * 2 + bit, return_inverse=True)[1].reshape(-1)
-        supports.append(s)
-
-
-def _odd_row(D: np.ndarray, m: int, r: int, rng) -> np.ndarray:
-    """A random ``r``-subset of ``range(m)`` meeting ``D`` in an odd number of elements."""
-    s = rng.choice(m, size=r, replace=False)
-    inside = np.isin(s, D)
-    if inside.sum() % 2 == 0:
-        free = np.setdiff1d(np.arange(m), s)
-        free_in, free_out = free[np.isin(free, D)], free[~np.isin(free, D)]
-        if len(free_in) and (~inside).any():  # swap an outside member for a D element
-            s[rng.choice(np.flatnonzero(~inside))] = rng.choice(free_in)
-        elif len(free_out) and inside.any():  # swap a D member for an outside element
-            s[rng.choice(np.flatnonzero(inside))] = rng.choice(free_out)
-        else:
-            s = np.array([rng.choice(D)])
-    return np.sort(s)
-
-
-def parity_bits(codes: np.ndarray, supports: list[np.ndarray]) -> np.ndarray:
-    return np.stack([np.logical_xor.reduce(codes[:, s], axis=1) for s in supports], axis=1)
-
-
-# -- stage 3: lift ----------------------------------------------------------------
-
-def _row_ids(bits: np.ndarray) -> np.ndarray:
-    """Equal rows get equal ids (0..#distinct-1)."""
-    if bits.shape[1] == 0:
-        return np.zeros(bits.shape[0], dtype=np.int64)
-    packed = np.ascontiguousarray(np.packbits(bits, axis=1))
-    _, ids = np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel(),
-                       return_inverse=True)
-    return ids.reshape(-1)
-
-
-@dataclass
-class Lift:
-    group: np.ndarray  # group id per point
-    blocks: list[np.ndarray]  # code-bit columns of each block
-    feature: np.ndarray  # feature id per point (-1: none)
-    feature_keys: list[tuple[int, int]]  # (block, representative point) per feature
-
-
-def lift(c: np.ndarray, y: np.ndarray, needs: np.ndarray, b_g: int, b_f: int, max_blocks: int,
-         rng) -> Lift:
-    """Groups from the first ``b_g`` code bits; a label-private feature for every needy point."""
-    n, k = c.shape
-    group = _row_ids(c[:, :b_g])
-    rest = np.arange(b_g, k)
-    feature = np.full(n, -1, dtype=np.int64)
-    keys: dict[tuple[int, int], int] = {}
-    reps: list[tuple[int, int]] = []
-    blocks: list[np.ndarray] = []
-    todo = needs.copy()
-    while todo.any():
-        if len(blocks) < max_blocks and len(rest) > b_f:
-            cols = np.sort(rng.choice(rest, size=b_f, replace=False))
-        else:
-            cols = rest  # the completion block: codes are distinct, so this always isolates
-        t = len(blocks)
-        blocks.append(cols)
-        pattern = _row_ids(c[:, cols])
-        cell = np.unique(np.stack([group, pattern], axis=1), axis=0, return_inverse=True)[1].reshape(-1)
-        cell_label = np.unique(np.stack([cell, y], axis=1), axis=0)
-        labels_per_cell = np.bincount(cell_label[:, 0], minlength=cell.max() + 1)
-        take = np.flatnonzero(todo & (labels_per_cell[cell] == 1))
-        for i in take.tolist():
-            key = (t, int(pattern[i]))
-            if key not in keys:
-                keys[key] = len(reps)
-                reps.append((t, i))
-            feature[i] = keys[key]
-        todo[take] = False
-        if len(cols) == len(rest) and todo.any():
-            raise ConstructionError("internal: the completion block did not isolate every point")
-    return Lift(group, blocks, feature, reps)
 
 
 # -- assembly ---------------------------------------------------------------------
