@@ -12,9 +12,7 @@ Exit status, one meaning each:
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
-import re
 import os
 import sys
 import time

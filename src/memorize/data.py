@@ -161,12 +161,24 @@ def _unique_rows(X: np.ndarray):
     return first, inverse
 
 
-def _check_conflicts(X: np.ndarray, y: np.ndarray) -> None:
+def conflicts(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(clash, first)``: ``clash[k]`` is True when point ``k`` repeats point ``first[k]``
+    (its first occurrence) with another label, which no function can memorize.
+
+    >>> clash, first = conflicts(np.array([[0.0], [1.0], [0.0]]), np.array([0, 1, 2]))
+    >>> clash.tolist(), first.tolist()
+    ([False, False, True], [0, 1, 0])
+    """
     first, inverse = _unique_rows(X)
-    clash = y != y[first[inverse]]
+    first_of = first[inverse]
+    return y != y[first_of], first_of
+
+
+def _check_conflicts(X: np.ndarray, y: np.ndarray) -> None:
+    clash, first_of = conflicts(X, y)
     if clash.any():
         k = int(np.flatnonzero(clash)[0])
-        j = int(first[inverse[k]])
+        j = int(first_of[k])
         raise DataError(
             f"points {j} and {k} are equal but have labels {y[j]} and {y[k]}; "
             "no function can memorize both: drop or relabel one of them"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from memorize.data import validate
+from memorize.data import conflicts, validate
 from memorize.extras import require
 
 __all__ = ["digits", "drop_conflicts"]
@@ -33,9 +33,7 @@ def drop_conflicts(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     X = np.ascontiguousarray(np.asarray(X, dtype=np.float64) + 0.0)
     y = np.asarray(y)
-    _, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    conflict = y != y[first[inverse]]
+    conflict, _ = conflicts(X, y)
     keep = ~conflict
     return X[keep], y[keep], np.flatnonzero(conflict)
 

@@ -80,6 +80,17 @@ def bits(value: Rational) -> int:
     return abs(value.numerator).bit_length() + value.denominator.bit_length() + 1
 
 
+def dense_params(widths) -> int:
+    """``sum (w_{l-1} + 1) w_l``: the weights and biases of a dense network whose layers
+    have ``widths`` (the input dimension first).
+
+    >>> dense_params([3, 4, 1])
+    21
+    """
+    widths = list(widths)
+    return sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+
+
 @dataclass(frozen=True, eq=False)
 class Layer:
     """One affine layer ``act(W a + b)`` with sparse exact weights.

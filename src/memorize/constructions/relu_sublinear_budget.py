@@ -99,6 +99,7 @@ from memorize.constructions.gadgets.line_blocks import (
     IntegerLine, Layout, block_offset_bits, block_starts, pack_blocks,
 )
 from memorize.constructions.gadgets.relu import Affine, LayerStack
+from memorize.network import dense_params
 from memorize.constructions.relu_two_layer import build_relu_two_layer
 
 HEAD_LAYERS = 4
@@ -127,9 +128,8 @@ def budget_connections(K: int, layout: Layout, first_layer: int) -> int:
 def budget_counts(K: int, d: int, layout: Layout) -> dict:
     """Exact dense sizes of the block network with ``K`` blocks in dimension ``d``."""
     sizes = budget_layer_sizes(K, layout)
-    ins = [d] + sizes[:-1]
     return {
-        "params": sum((i + 1) * o for i, o in zip(ins, sizes)),
+        "params": dense_params([d] + sizes),
         "neurons": sum(sizes),
         "depth": len(sizes),
         "width": max(sizes),

@@ -37,6 +37,7 @@ from functools import cached_property
 
 import numpy as np
 
+from memorize.network import dense_params
 from memorize.constructions.gadgets.fold_words import even_starts, greedy_starts, offset_bits
 
 MIN_WIDTH = 4  # the narrowest member: S = B = 1, stalled
@@ -148,7 +149,7 @@ class Member:
         """``sum (w_{l-1} + 1) w_l`` over the layers (``w_0 = d``), summed run by run."""
         total, prev = 0, d
         for sizes, repeat in self.layer_runs():
-            inner = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+            inner = dense_params(sizes)
             total += (prev + 1) * sizes[0] + repeat * inner + (repeat - 1) * (sizes[-1] + 1) * sizes[0]
             prev = sizes[-1]
         return total

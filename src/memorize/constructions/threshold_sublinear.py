@@ -26,7 +26,7 @@ from memorize.constructions.gadgets.threshold import (
 )
 from memorize.data import check_magnitude, deduplicate, label_bits, num_classes, radius, separation
 from memorize.errors import ConstructionError, DataError
-from memorize.network import Layer, Network
+from memorize.network import Layer, Network, dense_params
 
 VARIANTS = ("ball", "sphere")
 WEIGHT_BITS = 24  # layer-1 Gaussians are rounded to multiples of 2^-WEIGHT_BITS
@@ -81,7 +81,7 @@ def threshold_sublinear_counts(meta: dict) -> dict:
     return {
         "connections": weights + biases,
         "nonzero_params": weights + biases,
-        "params": sum((i + 1) * o for i, o in zip(sizes, sizes[1:])),
+        "params": dense_params(sizes),
         "neurons": sum(sizes[1:]),
         "depth": 6,
         "width": max(sizes[1:]),
