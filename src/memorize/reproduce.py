@@ -43,7 +43,7 @@ import numpy as np
 
 from memorize import data
 from memorize.bounds import evaluate, lower
-from memorize.bounds.upper import RELU_SUBLINEAR_DEPTH, YANG, bounds_for
+from memorize.bounds.upper import YANG, bounds_for
 from memorize.constructions import available, build, get
 from memorize.constructions.relu_sublinear import shallowest
 from memorize.errors import MemorizeError
@@ -384,7 +384,8 @@ def _draw_depth(Figure, rows, q):
     ax.loglog(xs, ys, "o-", color=colour,
               label=f"relu_sublinear built with depth=L (slope {slopes['relu_sublinear']:.2f})")
     values = {k: rows[0][k] for k in ("N", "d", "C", "r", "delta")}
-    theorem = [evaluate(RELU_SUBLINEAR_DEPTH.layered["connections"], L=L, **values) for L in xs]
+    depth_theorem = bounds_for("relu_sublinear", {"depth": 2})  # the depth-L variant
+    theorem = [evaluate(depth_theorem.layered["connections"], L=L, **values) for L in xs]
     lows = [lower.min_params_relu(rows[0]["N"], depth=int(row["depth"])) for row in budget]
     ax.loglog(xs, theorem, "k-.", label="theorem (depth L): N min(1, lambda/L), c_O = 1")
     ax.loglog(xs, lows, "k--", label="VC lower bound at the network's depth")

@@ -180,8 +180,8 @@ def compare(network: Network, X=None, y=None, *, c_O: float = 1, **summary) -> C
     for q, expr in tb.layered.items():
         try:
             v = evaluate(expr, **point)
-        except (MemorizeError, ZeroDivisionError):
-            continue
+        except (MemorizeError, ZeroDivisionError, TypeError, ValueError):
+            continue  # not defined at these values (delta = inf for a single point, say)
         if math.isfinite(v):
             upper[q] = v
     threshold = any(layer.activation == "step" for layer in network.layers)

@@ -135,7 +135,9 @@ def min_depth_at_width(n: int, w: int, sep: float, rad: float) -> int:
     >>> min_depth_at_width(10**4, 10, 0.01, 1.0)
     4
     """
-    log_sep = max(1.0, math.log2(rad / sep))
+    # One point has no separation (inf): the bound's log factor is then 1, its least value.
+    finite = 0 < sep < math.inf and 0 < rad < math.inf
+    log_sep = max(1.0, math.log2(rad / sep)) if finite else 1.0
     return max(1, math.ceil(math.sqrt(n / log_sep) / w))
 
 

@@ -12,7 +12,7 @@ from memorize.constructions.gadgets.exact_linalg import nullspace, primitive_int
 from memorize.constructions.gadgets.projection import project
 from memorize.constructions.gadgets.splitting import split_until_found
 from memorize.bounds.symbols import evaluate_all
-from memorize.bounds.upper import RELU_BUBECK, RELU_BUBECK_PER_CLASS
+from memorize.bounds.upper import bounds_for
 from memorize.constructions.provenance import provenance
 from memorize.constructions.record import Option, register
 from memorize.data import deduplicate
@@ -31,8 +31,8 @@ def relu_bubeck_counts(meta: dict) -> dict:
     >>> relu_bubeck_counts({"data": {"d": 3}, "options": {"per_class": False}, "groups": 5})
     {'params': 101, 'neurons': 21, 'depth': 2, 'width': 20}
     """
-    tb = RELU_BUBECK_PER_CLASS if meta["options"]["per_class"] else RELU_BUBECK
-    return evaluate_all(tb.size, d=meta["data"]["d"], G=meta["groups"])
+    return evaluate_all(bounds_for("relu_bubeck", meta["options"]).size, d=meta["data"]["d"],
+                        G=meta["groups"])
 
 
 def _group_gadget(members, X_int, y, rng):
