@@ -89,6 +89,17 @@ def test_more_depth_buys_fewer_connections():
     assert default.connections < 0.5 * counts[0]
 
 
+@settings(max_examples=20, deadline=None)
+@given(datasets(n=st.integers(2, 150), d=st.integers(1, 5), num_classes=st.integers(2, 6)),
+       st.integers(3, 200))
+def test_a_larger_budget_never_costs_more_than_depth_two(ds, budget):
+    # Every member of depth <= L is allowed at budget L, the depth-2 network among them.
+    X, y = ds
+    two = memorize.build("relu_sublinear", X, y, depth=2)
+    more = memorize.build("relu_sublinear", X, y, depth=budget)
+    assert more.depth <= budget and more.connections <= two.connections
+
+
 def test_depth_two_is_the_per_class_bubeck_network():
     X, y = data.random_separated(80, 4, 0.05, num_classes=3, seed=2)
     net = memorize.build("relu_sublinear", X, y, depth=2)

@@ -198,10 +198,14 @@ def plan_budget(floors: np.ndarray, labels: np.ndarray, c: int, d: int, budget: 
     by the caller, :func:`~memorize.constructions.relu_sublinear.build_relu_sublinear`).
     """
     N = len(floors)
-    tent = evaluate(RELU_BUBECK_PER_CLASS.size["params"], d=d, G=_tent_groups(labels, d))
-    shallow = (Plan("relu_bubeck", tent, 2) if budget == 2
-               else Plan("relu_two_layer", evaluate(RELU_TWO_LAYER.size["params"], N=N, d=d), 3))
-    return min([shallow, *_block_plans(floors, c, d, budget)], key=_size)
+    # Every member of depth <= budget competes: the depth-2 tents whatever the budget (a
+    # larger budget must never cost more connections than a smaller one).
+    shallow = [Plan("relu_bubeck", evaluate(RELU_BUBECK_PER_CLASS.size["params"], d=d,
+                                            G=_tent_groups(labels, d)), 2)]
+    if budget >= 3:
+        shallow.append(Plan("relu_two_layer",
+                            evaluate(RELU_TWO_LAYER.size["connections"], N=N, d=d), 3))
+    return min([*shallow, *_block_plans(floors, c, d, budget)], key=_size)
 
 
 def _size(plan: Plan):

@@ -2,6 +2,8 @@
 
 They were made on main before the construction records (issue 14) and must never be
 regenerated to make a test pass: they prove that restructuring left the networks unchanged.
+A deliberate change of behaviour rebuilds only the entries it changes and says why in
+index.json (the field "changed").
 """
 import json, numpy as np
 from pathlib import Path
