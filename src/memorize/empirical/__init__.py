@@ -12,28 +12,14 @@
   from its exact activation pattern, with the RMS and maximum of its norm.
 
 torch (``pip install 'memorize[torch]'``) is imported only when a function
-that trains runs; :func:`sobolev_seminorm` needs no torch. See docs/empirical.md.
+that trains runs (``import memorize.empirical`` does not import it);
+:func:`sobolev_seminorm` needs no torch. See docs/empirical.md.
 """
 
+from memorize.empirical.capacity_search import CapacityResult, capacity
 from memorize.empirical.losses import LOSSES, SYMMETRIC
+from memorize.empirical.scores import MemorizationScores, memorization_scores, noisy_labels
+from memorize.empirical.seminorm import SeminormResult, sobolev_seminorm
 
 __all__ = ["LOSSES", "SYMMETRIC", "CapacityResult", "MemorizationScores", "SeminormResult",
            "capacity", "memorization_scores", "noisy_labels", "sobolev_seminorm"]
-
-_LAZY = {
-    "memorization_scores": "memorize.empirical.scores",
-    "MemorizationScores": "memorize.empirical.scores",
-    "noisy_labels": "memorize.empirical.scores",
-    "capacity": "memorize.empirical.capacity",
-    "CapacityResult": "memorize.empirical.capacity",
-    "sobolev_seminorm": "memorize.empirical.seminorm",
-    "SeminormResult": "memorize.empirical.seminorm",
-}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
