@@ -18,7 +18,11 @@ that trains runs (``import memorize.empirical`` does not import it);
 
 from memorize.empirical.capacity_search import CapacityResult, capacity
 from memorize.empirical.losses import LOSSES, SYMMETRIC
-from memorize.empirical.scores import MemorizationScores, memorization_scores, noisy_labels
+from memorize.empirical.scores import (
+           MemorizationScores,
+           memorization_scores,
+           noisy_labels,
+)
 from memorize.empirical.seminorm import SeminormResult, sobolev_seminorm
 
 __all__ = ["LOSSES", "SYMMETRIC", "CapacityResult", "MemorizationScores", "SeminormResult",

@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from memorize.errors import ArgumentError, MemorizeError
 from memorize.empirical import train as T
+from memorize.errors import ArgumentError, MemorizeError
 
 
 @dataclass
@@ -129,7 +129,7 @@ def capacity(X, y, *, widths=(16, 32, 64, 96, 128), depths=(1,), optimizer: str 
              lr: float = 0.01, budget: int = 2000, loss: str = "ce", seed=0,
              batch_size: int | None = None, standardize: bool = True, num_classes: int | None = None,
              constructions=True, stop_at_first: bool = True, check_every: int = 25, device="cpu",
-             progress=None) -> CapacityResult:
+             threads: int | None = 1, progress=None) -> CapacityResult:
     """For each depth, the smallest width that the optimizer trains to 100% training accuracy.
 
     For every depth (number of hidden layers) and every width, in increasing
@@ -162,6 +162,8 @@ def capacity(X, y, *, widths=(16, 32, 64, 96, 128), depths=(1,), optimizer: str 
         for capacity curves)
     check_every : steps between two training-accuracy checks
     device : torch device
+    threads : torch's CPU threads while training, restored afterwards (default 1, see
+        :func:`~memorize.empirical.memorization_scores`; None leaves torch's setting)
     progress : None or a callable ``progress(done, total)`` called after each architecture
 
     Returns
@@ -213,17 +215,33 @@ def capacity(X, y, *, widths=(16, 32, 64, 96, 128), depths=(1,), optimizer: str 
         raise ArgumentError("constructions must be True, False or a list of construction names")
     if progress is not None and not callable(progress):
         raise ArgumentError("progress must be None or a callable progress(done, total)")
+    threads = T.check_threads(threads)
     from memorize.data import points
 
     X_exact = points(X)
     Xf = T.float_points(X_exact)
-    N, d = Xf.shape
+    N = Xf.shape[0]
     yv = T.class_labels(y, N, num_classes)
     C = T.resolve_classes(num_classes, yv)
     torch = T.torch_module("memorize.empirical.capacity")
+
+    with T.torch_threads(torch, threads):
+        rows, smallest, networks = _search(torch, X_exact, Xf, yv, C, widths, depths, optimizer, lr, budget,
+                                           loss, seed, batch_size, standardize, check_every, device,
+                                           stop_at_first, progress)
+    cons = _constructions(X_exact, yv, seed, constructions) if constructions else []
+    settings = {"widths": widths, "depths": depths, "optimizer": optimizer, "lr": lr, "budget": budget,
+                "loss": loss, "seed": seed, "batch_size": batch_size, "standardize": bool(standardize),
+                "num_classes": C, "device": str(device), "threads": threads}
+    return CapacityResult(rows, smallest, networks, cons, settings)
+
+
+def _search(torch, X_exact, Xf, yv, C, widths, depths, optimizer, lr, budget, loss, seed, batch_size,
+            standardize, check_every, device, stop_at_first, progress):
     from memorize.export import from_torch
     from memorize.verify import verify
 
+    N, d = Xf.shape
     dev = T.check_device(torch, device)
     shift, scale = T.standardizer(Xf) if standardize else (np.zeros(d), np.ones(d))
     Xd = torch.as_tensor((Xf - shift) / scale, dtype=torch.float32, device=dev)
@@ -275,9 +293,5 @@ def capacity(X, y, *, widths=(16, 32, 64, 96, 128), depths=(1,), optimizer: str 
                 if stop_at_first:
                     done += len(widths) - widths.index(width) - 1
                     break
-    cons = _constructions(X_exact, yv, seed, constructions) if constructions else []
-    settings = {"widths": widths, "depths": depths, "optimizer": optimizer, "lr": lr, "budget": budget,
-                "loss": loss, "seed": seed, "batch_size": batch_size, "standardize": bool(standardize),
-                "num_classes": C, "device": str(dev)}
-    return CapacityResult(rows, smallest, networks, cons, settings)
+    return rows, smallest, networks
 

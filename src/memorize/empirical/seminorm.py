@@ -135,7 +135,7 @@ def _exact_inputs(X) -> tuple[np.ndarray, int]:
 
 def _product(A: np.ndarray, lay, transpose: bool = False) -> np.ndarray:
     """``A @ W^T`` (forward) or ``A @ W`` (backward, ``transpose``) in exact integers."""
-    D, dense, rows, cols, ints, _ = lay
+    _, dense, rows, cols, ints, _ = lay
     if dense is not None:
         return A.dot(dense) if transpose else A.dot(dense.T)
     n = A.shape[0]

@@ -21,9 +21,9 @@ import numbers
 import numpy as np
 
 from memorize.data import _labels, points
+from memorize.empirical.losses import check_loss, per_example
 from memorize.errors import ArgumentError, DataError
 from memorize.extras import require
-from memorize.empirical.losses import check_loss, per_example
 from memorize.seeds import check_seed
 
 OPTIMIZERS = ("adam", "sgd")
@@ -119,6 +119,28 @@ def rng_and_torch_seed(seed) -> tuple[np.random.Generator, int]:
         seed = 0
     rng = np.random.default_rng(seed)
     return rng, int(rng.integers(0, 1 << 62))
+
+
+class torch_threads:
+    """Context manager: torch's intra-op CPU threads set to ``n`` inside, restored after (None: unchanged)."""
+
+    def __init__(self, torch, n):
+        self.torch, self.n, self.old = torch, n, None
+
+    def __enter__(self):
+        if self.n is not None:
+            self.old = self.torch.get_num_threads()
+            self.torch.set_num_threads(self.n)
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            self.torch.set_num_threads(self.old)
+        return False
+
+
+def check_threads(threads):
+    return None if threads is None else check_int(threads, "threads", 1, 1 << 12)
 
 
 # -- the stacked MLP -------------------------------------------------------------
