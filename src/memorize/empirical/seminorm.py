@@ -17,7 +17,10 @@ convention here is ``relu'(0) = 0`` (torch's autograd makes the same choice):
 the unit is treated as inactive, which is the gradient of the linear piece on
 the side where that pre-activation is negative (a one-sided derivative when
 only one unit is at its kink). :attr:`SeminormResult.kinks` counts the points
-where this convention was used, so a reader knows whether it matters.
+where some ReLU pre-activation is exactly 0, so a reader knows whether the
+convention may matter. It is an upper count: a unit fed only by inactive units
+has pre-activation 0 on a whole region, where the network is differentiable
+and the convention changes nothing.
 
 Threshold (step) units have gradient 0 wherever it exists and none at their
 jumps, so a network with step units is refused.
@@ -50,7 +53,8 @@ class SeminormResult:
         the quantities under them are exact); ``rms`` is the empirical Sobolev seminorm
         ``S(f) = (E ||grad f(x)||^2)^(1/2)`` over the points given
     rms_log10 : ``log10(rms)``, finite even where ``rms`` overflows a float
-    kinks : points at which some pre-activation is exactly 0 (the ``relu'(0) = 0`` convention)
+    kinks : points at which some ReLU pre-activation is exactly 0 (the ``relu'(0) = 0`` convention
+        was used there; an upper count of the points where it matters, see the module docstring)
     output : which output was differentiated (``"scalar"``, ``"label"``, ``"jacobian"`` or an index)
     sqrt_n : ``sqrt(N)``, the scale of Dohmatob's lower bound, printed beside ``rms``
     counts : the network's :meth:`~memorize.network.Network.counts`
