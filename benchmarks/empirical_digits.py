@@ -17,7 +17,7 @@ Three parts (``--only`` picks some):
   memorizing MLP of the capacity part on the digits.
 
     PYTHONPATH=src python benchmarks/empirical_digits.py [--only scores capacity seminorm]
-        [--models 200] [--figures docs/figures/empirical]
+        [--models 200] [--epochs 40] [--losses ce mse mae rll] [--figures docs/figures/empirical]
 
 Needs torch, scikit-learn and matplotlib (``pip install 'memorize[torch,examples,plot]'``).
 It prints the load average beside each timing: the machine it was run on is shared.
@@ -47,12 +47,14 @@ def part_scores(args, out: Path) -> None:
     X, y = digits(seed=0)
     y_noisy, noisy = noisy_labels(y, 0.1, seed=0)
     print(f"## scores: digits N={len(y)}, {int(noisy.sum())} labels replaced at random; "
-          f"{args.models} models (64,), subsets 0.7, 40 epochs, Adam lr 0.01, batch 128, 1 torch thread")
+          f"{args.models} models (64,), subsets 0.7, {args.epochs} epochs, Adam lr 0.01, batch 128, "
+          "1 torch thread")
     print(f"{'loss':5} {'seconds':>8} {'load':>5} {'train acc':>9} {'mem noisy':>9} {'mem clean':>9} "
           f"{'diff':>6} {'prob noisy':>10} {'prob clean':>10}")
-    for loss in ("ce", "mse", "mae", "rll"):
+    suffix = "" if args.epochs == 40 else f"_{args.epochs}epochs"
+    for loss in args.losses:
         load_before = load()
-        r = memorization_scores(X, y_noisy, model=(64,), n_models=args.models, subset_fraction=0.7, epochs=40,
+        r = memorization_scores(X, y_noisy, model=(64,), n_models=args.models, subset_fraction=0.7, epochs=args.epochs,
                                 loss=loss, seed=0)
         m = r.scores
         p = r.all_scores["probability"]
@@ -61,9 +63,10 @@ def part_scores(args, out: Path) -> None:
               f"{np.nanmean(m[noisy]) - np.nanmean(m[~noisy]):>6.3f} {np.nanmean(p[noisy]):>10.4f} "
               f"{np.nanmean(p[~noisy]):>10.4f}", flush=True)
         if loss in ("ce", "rll"):
-            plot_scores(r, out / f"scores_{loss}.png", noisy,
-                        title=f"digits, 10% noisy labels, loss {loss}: {args.models} models (64,)")
-        if loss == "ce":
+            plot_scores(r, out / f"scores_{loss}{suffix}.png", noisy,
+                        title=f"digits, 10% noisy labels, loss {loss}: {args.models} models (64,), "
+                              f"{args.epochs} epochs")
+        if loss == "ce" and not suffix:
             plot_memorized_images(r, X.reshape(-1, 8, 8), y_noisy, out / "memorized_digits.png")
             top = r.top(20)
             print(f"  ce: of the 20 most memorized examples, {int(noisy[top].sum())} have a replaced label; "
@@ -123,6 +126,9 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="+", choices=("scores", "capacity", "seminorm"),
                         default=["scores", "capacity", "seminorm"])
     parser.add_argument("--models", type=int, default=200)
+    parser.add_argument("--epochs", type=int, default=40, help="scores: epochs per model (default 40)")
+    parser.add_argument("--losses", nargs="+", choices=("ce", "mse", "mae", "rll"),
+                        default=["ce", "mse", "mae", "rll"], help="scores: the losses (default all four)")
     parser.add_argument("--figures", default="docs/figures/empirical")
     args = parser.parse_args(argv)
     out = Path(args.figures)
