@@ -319,6 +319,10 @@ def test_cli_seminorm_and_scores_run(tmp_path, datafile, capsys):
     capsys.readouterr()
     assert _run(["empirical", "seminorm", str(net), "--data", str(datafile)]) == 0
     assert "RMS ||grad f||" in capsys.readouterr().out
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "g.png"
+    assert _run(["empirical", "seminorm", str(net), "--data", str(datafile), "--plot", str(png), "--quiet"]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     pytest.importorskip("torch")
     out = tmp_path / "s.npz"
     assert _run(["empirical", "scores", "--data", str(datafile), "--models", "3", "--epochs", "1",

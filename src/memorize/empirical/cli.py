@@ -159,13 +159,21 @@ def cmd_seminorm(args) -> int:
     from memorize import formats
     from memorize.empirical.seminorm import sobolev_seminorm
 
+    if args.plot:
+        from memorize.files import check_writable
+
+        check_writable(args.plot, "figure file", MemorizeError)
     net = formats.load(args.network, max_bytes=args.max_bytes or formats.MAX_FILE_BYTES)
     X, y, _ = _data(args)
     result = sobolev_seminorm(net, X, y, output=args.output)
     if args.json:
         print(json.dumps(result.to_dict(), allow_nan=False, default=str))
-    else:
+    elif not args.quiet:
         print(result.summary())
+    if args.plot:
+        from memorize.empirical.plots import plot_seminorm
+
+        plot_seminorm(result, args.plot)
     return 0
 
 
@@ -242,5 +250,6 @@ def add_parser(subparsers, parents) -> argparse.ArgumentParser:
                    help="auto (default), label, jacobian, scalar or an output index")
     n.add_argument("--max-bytes", type=int, default=None, help="largest network file read, in bytes")
     n.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    n.add_argument("--plot", metavar="FILE.png", help="histogram of the gradient norms")
     n.set_defaults(func=cmd_seminorm)
     return e

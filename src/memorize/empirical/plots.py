@@ -95,3 +95,23 @@ def plot_capacity(result, path, *, title: str | None = None):
     ax.set_title(title or "smallest memorizing MLP (star: verified exactly)")
     ax.legend(fontsize=7, loc="lower right")
     return _save(fig, path)
+
+
+def plot_seminorm(result, path, *, title: str | None = None):
+    """Histogram of ``log10 ||grad f(x_i)||`` over the points (zero gradients counted apart)."""
+    norms = np.asarray(result.norms, dtype=np.float64)
+    zero = norms == 0
+    fig = _figure(6, 3.6)
+    ax = fig.add_subplot()
+    finite = norms[~zero & np.isfinite(norms)]
+    if finite.size:
+        ax.hist(np.log10(finite), bins=30, color="tab:blue",
+                label=f"{finite.size} points; RMS {result.rms:.3g}, max {result.max:.3g}")
+    ax.axvline(np.log10(result.sqrt_n), color="tab:red", linestyle="--",
+               label=f"sqrt(N) = {result.sqrt_n:.3g} (a scale, not a bound)")
+    ax.set_xlabel("log10 ||grad f(x_i)|| (exact, rounded)")
+    ax.set_ylabel("points")
+    extra = f"; gradient exactly 0 at {int(zero.sum())} points" if zero.any() else ""
+    ax.set_title(title or f"output {result.output}{extra}")
+    ax.legend(fontsize=8)
+    return _save(fig, path)
