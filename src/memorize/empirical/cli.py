@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 import numpy as np
 
@@ -53,12 +52,17 @@ def _data(args):
     return X, y, None
 
 
-def _progress(args, label):
+def _progress(args, label, total):
+    """A progress bar on stderr (None with --quiet or --json)."""
     if args.quiet or getattr(args, "json", False):
         return None
     from memorize.progress import Progress
 
-    return Progress(label, stream=sys.stderr)
+    return Progress(label, total)
+
+
+def _callback(bar):
+    return None if bar is None else (lambda done, total: bar.update(done))
 
 
 def cmd_scores(args) -> int:
@@ -79,12 +83,12 @@ def cmd_scores(args) -> int:
     noisy = None
     if args.noise:
         y, noisy = noisy_labels(y, args.noise, seed=args.seed)
-    bar = _progress(args, f"training {args.models} models")
+    bar = _progress(args, f"training {args.models} models", args.epochs)
     try:
         result = memorization_scores(
             X, y, model=args.model, n_models=args.models, subset_fraction=args.fraction, epochs=args.epochs,
             loss=args.loss, optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size, seed=args.seed,
-            score=args.score, device=args.device, threads=args.threads, progress=bar)
+            score=args.score, device=args.device, threads=args.threads, progress=_callback(bar))
     finally:
         if bar is not None:
             bar.close()
@@ -129,12 +133,12 @@ def cmd_capacity(args) -> int:
 
         check_writable(args.save_network, "network file", MemorizeError)
     X, y, _ = _data(args)
-    bar = _progress(args, "architectures")
+    bar = _progress(args, "architectures", len(set(args.widths)) * len(set(args.depths)))
     try:
         result = capacity(X, y, widths=args.widths, depths=args.depths, optimizer=args.optimizer, lr=args.lr,
                           budget=args.budget, loss=args.loss, seed=args.seed, batch_size=args.batch_size,
                           constructions=not args.no_constructions, stop_at_first=not args.all_widths,
-                          device=args.device, threads=args.threads, progress=bar)
+                          device=args.device, threads=args.threads, progress=_callback(bar))
     finally:
         if bar is not None:
             bar.close()

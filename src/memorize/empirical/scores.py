@@ -274,7 +274,8 @@ def _run(torch, Xf, yv, Xt, yt, C, k, hidden, n_models, epochs, loss, optimizer,
     if progress is True:
         from memorize.progress import Progress
 
-        bar = progress = Progress(f"training {n_models} models", epochs)
+        bar = Progress(f"training {n_models} models", epochs)
+        progress = lambda done, total: bar.update(done)  # noqa: E731
     try:
         for epoch in range(epochs):
             T.train_stack(torch, params, Xd, Yd, T.epoch_batches(rng, subsets, batch_size),
