@@ -317,9 +317,26 @@ def _run(torch, Xf, yv, Xt, yt, C, k, hidden, n_models, epochs, loss, optimizer,
 def noisy_labels(y, fraction: float, *, num_classes: int | None = None, seed=0):
     """Replace ``round(fraction * N)`` labels, chosen at random, by a different random label.
 
-    Returns ``(y_noisy, noisy)`` with ``noisy`` the boolean mask of the changed
-    examples. Every changed label differs from the original one (drawn uniformly
-    from the other ``num_classes - 1`` labels).
+    Every changed label differs from the original one (drawn uniformly from the
+    other ``num_classes - 1`` labels), so the marked examples are all mislabelled.
+
+    Parameters
+    ----------
+    y : array (N,) of labels ``0 .. num_classes - 1``
+    fraction : the fraction of labels to replace, in [0, 1]
+    num_classes : number of classes (default ``max(y) + 1``)
+    seed : integer seed of the choice of examples and of their new labels
+
+    Returns
+    -------
+    (y_noisy, noisy) : the new labels (int64) and the boolean mask of the changed examples
+
+    Raises
+    ------
+    ArgumentError
+        if ``fraction`` is outside [0, 1] or there are fewer than 2 classes.
+    DataError
+        if y is malformed or a label is ``>= num_classes``.
 
     Examples
     --------
