@@ -308,8 +308,9 @@ def _run(torch, Xf, yv, Xt, yt, C, k, hidden, n_models, epochs, loss, optimizer,
     diff, se, n_in, n_out, m_in, m_out = chosen
     settings = {"model": list(hidden), "n_models": n_models, "subset_fraction": float(subset_fraction),
                 "epochs": epochs, "loss": loss, "optimizer": optimizer, "lr": lr, "batch_size": batch_size,
-                "weight_decay": float(weight_decay), "standardize": bool(standardize), "seed": seed if not isinstance(seed, np.random.Generator)
-                else "Generator", "num_classes": C, "device": str(dev), "dtype": dtype}
+                "weight_decay": float(weight_decay), "standardize": bool(standardize),
+                "seed": "Generator" if isinstance(seed, np.random.Generator) else seed,
+                "num_classes": C, "device": str(dev), "dtype": dtype}
     return MemorizationScores(diff, se, n_in, n_out, m_in, m_out, all_scores, score, influence,
                               train_acc, test_acc, subsets, time.perf_counter() - start, settings)
 
