@@ -200,6 +200,17 @@ def test_exact_gradients_match_torch_autograd_on_random_integer_networks(torch):
         assert [float(q) for q in sobolev_seminorm(net, X).sq_norms] == auto.tolist()
 
 
+def test_gradients_beyond_the_float_range_stay_exact_and_json_safe():
+    import json
+
+    big = 1 << 700  # slope 2^700: its square 2^1400 is beyond float64
+    net = Network(1, [Layer.from_dense([[big]], [0], "identity")])
+    r = sobolev_seminorm(net, np.array([[1.0]]))
+    assert r.sq_norms == (Fraction(big * big),) and r.rms == float("inf")
+    assert r.rms_log10 == pytest.approx(700 * np.log10(2))
+    assert json.loads(json.dumps(r.to_dict(), allow_nan=False))["rms"] is None
+
+
 def test_seminorm_of_a_construction_is_finite_and_its_scale_is_reported():
     X, y = data.random_separated(30, 3, delta=0.05, num_classes=3, seed=0)
     r = sobolev_seminorm(build("relu_two_layer", X, y), X)

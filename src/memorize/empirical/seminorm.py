@@ -83,7 +83,13 @@ class SeminormResult:
                 f"{self.kinks} points")
 
     def to_dict(self) -> dict:
-        return {"n_points": len(self.sq_norms), "output": self.output, "rms": self.rms, "max": self.max,
+        """Plain values for JSON; the exact mean and maximum squared norms as ``"p/q"`` strings."""
+
+        def finite(v):  # beyond the float range: None (rms_log10 still says how large)
+            return v if math.isfinite(v) else None
+
+        return {"n_points": len(self.sq_norms), "output": self.output, "rms": finite(self.rms),
+                "max": finite(self.max),
                 "rms_log10": self.rms_log10, "mean_sq": str(self.mean_sq), "max_sq": str(self.max_sq),
                 "kinks": self.kinks, "sqrt_n": self.sqrt_n, "assumptions_hold": self.assumptions_hold,
                 "counts": self.counts}
