@@ -59,7 +59,30 @@ def check_loss(name) -> str:
 
 
 def per_example(name: str, logits, labels):
-    """Per-example loss ``name`` of ``logits`` (..., C) against ``labels`` (...)."""
+    """Per-example loss ``name`` of ``logits`` (..., C) against ``labels`` (...).
+
+    Parameters
+    ----------
+    name : one of :data:`LOSSES` (see the module docstring for the formulas)
+    logits : torch tensor (..., C)
+    labels : torch integer tensor (...), values in ``0 .. C-1``
+
+    Returns
+    -------
+    torch tensor (...), the loss of each example (not reduced)
+
+    Raises
+    ------
+    ArgumentError
+        for an unknown name.
+
+    Examples
+    --------
+    >>> import torch
+    >>> logits = torch.zeros(1, 2)                 # p = (1/2, 1/2)
+    >>> [per_example(n, logits, torch.tensor([1])).item() for n in ("mae", "mse")]
+    [1.0, 0.5]
+    """
     import torch
     import torch.nn.functional as F
 

@@ -30,7 +30,24 @@ def _save(fig, path):
 
 
 def plot_scores(result, path, noisy=None, *, title: str | None = None):
-    """Histogram of the memorization scores, split by ``noisy`` (a boolean mask) when given."""
+    """Histogram of the memorization scores, split by ``noisy`` (a boolean mask) when given.
+
+    Parameters
+    ----------
+    result : MemorizationScores
+    path : file to write (PNG, PDF, SVG: from the suffix)
+    noisy : optional (N,) boolean mask, e.g. from :func:`~memorize.empirical.noisy_labels`
+    title : optional title
+
+    Returns
+    -------
+    path
+
+    Raises
+    ------
+    MissingExtraError
+        if matplotlib is not installed (``pip install 'memorize[plot]'``).
+    """
     fig = _figure(6, 3.6)
     ax = fig.add_subplot()
     s = np.asarray(result.scores)
@@ -55,7 +72,27 @@ def plot_scores(result, path, noisy=None, *, title: str | None = None):
 
 
 def plot_memorized_images(result, images, labels, path, *, k: int = 8):
-    """Two rows of images: the ``k`` most memorized examples (top) and the ``k`` least (bottom)."""
+    """Two rows of images: the ``k`` most memorized examples (top) and the ``k`` least (bottom).
+
+    Parameters
+    ----------
+    result : MemorizationScores
+    images : (N, height, width) array, e.g. ``X.reshape(-1, 8, 8)`` for the digits
+    labels : (N,) the training labels shown above each image
+    path : file to write
+    k : images per row
+
+    Returns
+    -------
+    path
+
+    Raises
+    ------
+    ArgumentError
+        if ``images`` does not have one image per example.
+    MissingExtraError
+        if matplotlib is not installed.
+    """
     images = np.asarray(images, dtype=np.float64)
     if images.ndim != 3 or len(images) != len(result.scores):
         raise ArgumentError(f"images must have shape (N, height, width) with N = {len(result.scores)}, "
@@ -75,7 +112,18 @@ def plot_memorized_images(result, images, labels, path, *, k: int = 8):
 
 
 def plot_capacity(result, path, *, title: str | None = None):
-    """Training accuracy against parameters, one curve per depth; constructions as vertical lines."""
+    """Training accuracy against parameters, one curve per depth; constructions as vertical lines.
+
+    Parameters
+    ----------
+    result : CapacityResult (train every width, ``stop_at_first=False``, for a full curve)
+    path : file to write
+    title : optional title
+
+    Returns
+    -------
+    path
+    """
     fig = _figure(6.5, 3.8)
     ax = fig.add_subplot()
     for depth in sorted({r["depth"] for r in result.rows}):
@@ -98,7 +146,18 @@ def plot_capacity(result, path, *, title: str | None = None):
 
 
 def plot_seminorm(result, path, *, title: str | None = None):
-    """Histogram of ``log10 ||grad f(x_i)||`` over the points (zero gradients counted apart)."""
+    """Histogram of ``log10 ||grad f(x_i)||`` over the points (zero gradients counted apart).
+
+    Parameters
+    ----------
+    result : SeminormResult
+    path : file to write
+    title : optional title
+
+    Returns
+    -------
+    path
+    """
     norms = np.asarray(result.norms, dtype=np.float64)
     zero = norms == 0
     fig = _figure(6, 3.6)
