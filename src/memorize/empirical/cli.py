@@ -52,13 +52,30 @@ def _data(args):
     return X, y, None
 
 
+class _LazyBar:
+    """A :class:`~memorize.progress.Progress` made at the first update, so that bad input
+    (rejected before any work) prints nothing but its one error line."""
+
+    def __init__(self, label: str, total: int):
+        self.label, self.total, self.bar = label, total, None
+
+    def update(self, done: int) -> None:
+        if self.bar is None:
+            from memorize.progress import Progress
+
+            self.bar = Progress(self.label, self.total)
+        self.bar.update(done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def _progress(args, label, total):
     """A progress bar on stderr (None with --quiet or --json)."""
     if args.quiet or getattr(args, "json", False):
         return None
-    from memorize.progress import Progress
-
-    return Progress(label, total)
+    return _LazyBar(label, total)
 
 
 def _callback(bar):
