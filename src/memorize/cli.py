@@ -450,6 +450,10 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("--quick", action="store_true", help="small sweeps (the figures of docs/figures.md)")
     _add_parallel_options(r, "run the independent builds and verifications")
     r.set_defaults(func=cmd_reproduce)
+
+    from memorize.empirical.cli import add_parser as add_empirical
+
+    add_empirical(sub, [common])
     return p
 
 
