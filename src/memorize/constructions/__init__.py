@@ -169,5 +169,6 @@ from memorize.constructions import (  # noqa: E402,F401
     sublinear,
     three_layer,
     threshold,
+    threshold_instance,
     two_layer,
 )
