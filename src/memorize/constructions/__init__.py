@@ -166,6 +166,7 @@ def build(name: str, X, y, *, seed: int | None = 0, **options):
 from memorize.constructions import (  # noqa: E402,F401
     baum,
     bubeck,
+    relu_park,
     sublinear,
     three_layer,
     threshold,
