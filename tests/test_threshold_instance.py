@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memorize import build, data, verify
+from memorize.bounds import DFG, bounds_for, compare
 from memorize.constructions.threshold_instance import (
     MAX_UNITS,
     _Hyperplanes,
@@ -110,6 +111,11 @@ def test_exact_counts_cover_and_seeds(XY):
     assert {k: counts[k] for k in COUNT_KEYS} == {k: expected[k] for k in COUNT_KEYS}
     check_cover_invariant(net, X, y)
     assert build(NAME, X, y, seed=3) == net
+    # the worst case of the algorithm given its first layer is an exact upper bound
+    assert bounds_for(NAME) is DFG
+    result = compare(net)
+    assert set(result.upper) == {"depth", "neurons", "params", "connections"}
+    assert all(ratio <= 1 for ratio in result.ratio_to_upper.values()), result.summary()
 
 
 def test_explicit_width_is_the_searched_network():

@@ -27,11 +27,13 @@ from memorize.bounds.lower import (
     vc_relu,
     vc_threshold,
 )
-from memorize.bounds.symbols import B, C, L, N, U, W, c_O, d, delta, evaluate, r, width
+from memorize.bounds.symbols import B, C, L, N, U, W, c_O, d, delta, evaluate, n1, r, width
 from memorize.bounds.upper import (
     BAUM,
     BUBECK,
     BUBECK_PER_CLASS,
+    DFG,
+    PARK,
     RAJPUT,
     REGISTRY,
     THREE_LAYER,
@@ -45,10 +47,10 @@ from memorize.bounds.upper import (
 )
 
 __all__ = [
-    "B", "BAUM", "BUBECK", "BUBECK_PER_CLASS", "C", "COUNTS", "Comparison", "FIRST_LAYER_THRESHOLD", "INFORMATION_SLACK", "L",
+    "B", "BAUM", "BUBECK", "BUBECK_PER_CLASS", "C", "DFG", "PARK", "COUNTS", "Comparison", "FIRST_LAYER_THRESHOLD", "INFORMATION_SLACK", "L",
     "MIN_DEPTH_AT_WIDTH", "N", "R_VARDI", "RAJPUT", "REGISTRY", "THREE_LAYER", "TheoremBounds",
     "U", "VARDI", "VARDI_DEPTH", "VC_RELU", "VC_THRESHOLD", "W", "YANG", "ZHANG", "bounds_for",
-    "c_O", "compare", "d", "delta", "evaluate", "first_layer_threshold", "lower_bounds",
+    "c_O", "compare", "n1", "d", "delta", "evaluate", "first_layer_threshold", "lower_bounds",
     "min_bits", "min_depth_at_width", "min_neurons_threshold", "min_params_relu",
     "min_params_threshold", "r", "vc_relu", "vc_threshold", "width",
 ]

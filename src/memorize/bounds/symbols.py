@@ -22,6 +22,8 @@ from memorize.errors import MemorizeError
 N, d, C, r, delta, L = sp.symbols("N d C r delta L", positive=True)
 W, U, B = sp.symbols("W U B", positive=True)
 width = sp.Symbol("width", positive=True)
+#: The first layer's width, where a construction chooses it from the data (threshold_instance).
+n1 = sp.Symbol("n1", positive=True)
 
 #: The constant hidden in an O(.) statement; 1 unless a value is given to :func:`evaluate`.
 c_O = sp.Symbol("c_O", positive=True)
