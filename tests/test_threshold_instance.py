@@ -165,7 +165,7 @@ def test_greedy_cover_reports_a_blocked_point():
     # point 0 (label 1) fires on units {0}; point 1 (label 0) on no unit: a subset.
     packed = np.packbits(np.array([[1, 0], [0, 0], [0, 1]], dtype=bool), axis=1)
     y = np.array([1, 0, 1])
-    units, blocked = greedy_cover(packed, y, 1, np.random.default_rng(0))
+    _, blocked = greedy_cover(packed, y, 1, np.random.default_rng(0))
     assert blocked is not None and blocked.other == 1 and blocked.point in (0, 2)
 
 
