@@ -70,11 +70,15 @@ def measure(name: str, X, y, seed: int, check: bool = True) -> dict:
     return row
 
 
-def _fmt(row: dict, label: str) -> str:
+def _fmt(row: dict, label: str, n: int | None = None, verified: str | None = None) -> str:
+    """A table row; ``n``: show the layer-2 units per point; ``verified``: replaces the
+    verification column (rows that were not built or not checked)."""
     if "note" in row:
         return f"| {label} | {row['name']} | - | - | - | - | - | {row['note']} |"
     units = f"{row['units']} / {row['layer2']}" if "units" in row else "-"
-    ok = {True: "exact", False: "FAILED", None: "not verified"}[row["ok"]]
+    if n and "layer2" in row:
+        units += f" ({row['layer2'] / n:.2f} per point)"
+    ok = verified or {True: "exact", False: "FAILED", None: "not verified"}[row["ok"]]
     timing = (f"{row['build_s']:.1f} / " + (f"{row['verify_s']:.1f}" if row["ok"] is not None else "-")
               if "build_s" in row else "-")
     return (f"| {label} | {row['name']} | {units} | {row['connections']:,} | {row['params']:,} "
@@ -97,7 +101,7 @@ def section_moons(sizes, seed, baseline_max):
             elif name == "relu_two_layer":
                 row = {"name": name, "connections": 3 * n + 4, "params": 3 * n + 4, "depth": 3,
                        "ok": None}
-                print(_fmt(row, label) + " (not built: the exact formula 3N + d + 2)", flush=True)
+                print(_fmt(row, label, verified="not built (exact formula 3N + d + 2)"), flush=True)
 
 
 def section_digits(seed):
@@ -117,9 +121,7 @@ def section_ball(sizes, seed):
     for n in sizes:
         X, y = data.random_separated(n, 4, 1e-3, num_classes=2, seed=n)
         label = f"ball N={n:,}"
-        row = measure("threshold_instance", X, y, seed)
-        print(_fmt(row, label) + (f" (layer-2 units / N = {row['layer2'] / n:.2f})"
-                                  if "layer2" in row else ""), flush=True)
+        print(_fmt(measure("threshold_instance", X, y, seed), label, n=n), flush=True)
         for name in ("relu_two_layer", "relu_sublinear"):
             print(_fmt(measure(name, X, y, seed), label), flush=True)
 
