@@ -50,6 +50,18 @@ def two_moons(n: int, noise: float = 0.05, seed: int = 0):
     return X / np.linalg.norm(X, axis=1).max(), y
 
 
+def _check_counts(net) -> None:
+    """The built sizes equal the construction's documented formula (instance and Park)."""
+    from memorize.constructions import relu_park, threshold_instance
+
+    module = {"relu_park": relu_park, "threshold_instance": threshold_instance}.get(
+        net.meta.get("construction"))
+    if module is not None:
+        expected, counts = module.expected_counts(net), net.counts()
+        assert all(counts[k] == expected[k] for k in ("connections", "params", "depth", "width")), \
+            (counts, expected)
+
+
 def measure(name: str, X, y, seed: int, check: bool = True) -> dict:
     """Build ``name`` on ``(X, y)`` and verify it exactly (unless not ``check``); the counts
     and timings."""
@@ -59,6 +71,7 @@ def measure(name: str, X, y, seed: int, check: bool = True) -> dict:
     except MemorizeError as exc:
         return {"name": name, "note": str(exc).splitlines()[0][:120]}
     built = time.perf_counter() - start
+    _check_counts(net)
     start = time.perf_counter()
     ok = verify.verify(net, X, y).ok if check else None
     row = {"name": name, "connections": net.connections, "params": net.num_params,
