@@ -157,7 +157,8 @@ def test_evaluate_names_missing_symbols():
 
 def test_registry_names_every_construction():
     assert set(REGISTRY) == {"relu_two_layer", "threshold_one_hidden", "relu_sublinear",
-                             "threshold_sublinear", "relu_bubeck", "relu_three_layer"}
+                             "threshold_sublinear", "relu_bubeck", "relu_three_layer",
+                             "threshold_instance", "relu_park"}
     assert bounds_for("relu_sublinear", {"depth": 20}) is RELU_SUBLINEAR_DEPTH
     with pytest.raises(ConstructionError, match="no bounds"):
         bounds_for("nonexistent")

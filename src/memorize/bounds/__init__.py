@@ -27,11 +27,13 @@ from memorize.bounds.lower import (
     vc_relu,
     vc_threshold,
 )
-from memorize.bounds.symbols import B, C, L, N, U, W, c_O, d, delta, evaluate, r, width
+from memorize.bounds.symbols import B, C, L, N, U, W, c_O, d, delta, evaluate, n1, r, width
 from memorize.bounds.upper import (
     THRESHOLD_ONE_HIDDEN,
     RELU_BUBECK,
     RELU_BUBECK_PER_CLASS,
+    RELU_PARK,
+    THRESHOLD_INSTANCE,
     THRESHOLD_SUBLINEAR,
     REGISTRY,
     RELU_THREE_LAYER,
@@ -45,10 +47,10 @@ from memorize.bounds.upper import (
 )
 
 __all__ = [
-    "B", "THRESHOLD_ONE_HIDDEN", "RELU_BUBECK", "RELU_BUBECK_PER_CLASS", "C", "COUNTS", "Comparison", "FIRST_LAYER_THRESHOLD", "INFORMATION_SLACK", "L",
+    "B", "THRESHOLD_ONE_HIDDEN", "RELU_BUBECK", "RELU_BUBECK_PER_CLASS", "RELU_PARK", "THRESHOLD_INSTANCE", "C", "COUNTS", "Comparison", "FIRST_LAYER_THRESHOLD", "INFORMATION_SLACK", "L",
     "MIN_DEPTH_AT_WIDTH", "N", "R_VARDI", "THRESHOLD_SUBLINEAR", "REGISTRY", "RELU_THREE_LAYER", "TheoremBounds",
     "U", "RELU_SUBLINEAR", "RELU_SUBLINEAR_DEPTH", "VC_RELU", "VC_THRESHOLD", "W", "YANG", "RELU_TWO_LAYER", "bounds_for",
-    "c_O", "compare", "d", "delta", "evaluate", "first_layer_threshold", "lower_bounds",
+    "c_O", "compare", "n1", "d", "delta", "evaluate", "first_layer_threshold", "lower_bounds",
     "min_bits", "min_depth_at_width", "min_neurons_threshold", "min_params_relu",
     "min_params_threshold", "r", "vc_relu", "vc_threshold", "width",
 ]

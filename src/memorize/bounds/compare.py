@@ -175,7 +175,7 @@ def compare(network: Network, X=None, y=None, *, c_O: float = 1, **summary) -> C
     counts = network.counts()
     counts["first_layer_width"] = network.layers[0].out_dim
     point = {**values, "c_O": c_O, "L": options.get("depth") or counts["depth"],
-             "width": options.get("width") or counts["width"]}
+             "width": options.get("width") or counts["width"], "n1": counts["first_layer_width"]}
     upper = {}
     for q, expr in tb.layered.items():
         try:

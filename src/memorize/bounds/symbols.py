@@ -26,6 +26,8 @@ W, U, B = sp.symbols("W U B", positive=True)
 width = sp.Symbol("width", positive=True)
 G = sp.Symbol("G", integer=True, nonnegative=True)
 M = sp.Symbol("M", integer=True, positive=True)
+#: The first layer's width, where a construction chooses it from the data (threshold_instance).
+n1 = sp.Symbol("n1", positive=True)
 
 #: The constant hidden in an O(.) statement; 1 unless a value is given to :func:`evaluate`.
 c_O = sp.Symbol("c_O", positive=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from memorize.bounds.symbols import C, G, M, N, c_O, d, delta, log2, r, L, width
+from memorize.bounds.symbols import C, G, M, N, c_O, d, delta, log2, n1, r, L, width
 
 
 @dataclass(frozen=True)
@@ -236,9 +236,52 @@ RELU_SUBLINEAR_WIDTH = TheoremBounds(
     assumptions=RELU_SUBLINEAR.assumptions,
 )
 
+# --- Dirksen, Finke, Genzel 2024: the instance-specific threshold memorizer -----------------
+#: Second-layer units at most: each covers >= 1 point outside the background class, which
+#: (the most frequent label) holds >= ceil(N / C) points.
+_cover_max = N - sp.ceiling(N / C)
+THRESHOLD_INSTANCE = TheoremBounds(
+    construction="threshold_instance",
+    theorem="Dirksen, Finke, Genzel 2024, 'Memorization with neural nets: going beyond the "
+            "worst case' (JMLR 25), Algorithm 2",
+    statement={"depth": 3},
+    # n1 first-layer units (chosen by the algorithm, recorded), G <= N - ceil(N/C) cover units
+    # reading <= n1 inputs each, C - 1 OR units and the label output.
+    layered={"depth": 4, "neurons": n1 + _cover_max + C,
+             "params": (d + 1) * n1 + (n1 + 1) * _cover_max + (_cover_max + 1) * (C - 1) + C,
+             "connections": n1 * (d + 1) + n1 * _cover_max + 2 * _cover_max + 2 * C - 1},
+    exact=True,
+    notes="the paper bounds the widths by the geometry of the classes (separation, radius, "
+          "covering numbers); that theorem was not readable here, so the network's own count "
+          "(meta['instance'], memorize.constructions.threshold_instance) is set beside the "
+          "worst case of the algorithm given its first layer of n1 units: about one second-layer "
+          "unit per point (random labels). Depth 3 for labels {0, 1}, 4 with the label output.",
+    assumptions=("distinct points", "non-negative integer labels",
+                 "n1 = the first-layer width the algorithm used"),
+)
+
+# --- Park, Lee, Yun, Shin 2021: O(N^(2/3)) ---------------------------------------------------
+_two_thirds = N ** sp.Rational(2, 3)
+RELU_PARK = TheoremBounds(
+    construction="relu_park",
+    theorem="Park, Lee, Yun, Shin 2021, 'Provable memorization via deep neural networks using "
+            "sub-linear parameters' (COLT), the O(N^(2/3)) theorem",
+    statement={"params": c_O * _two_thirds},
+    # O(N^(2/3)) counts the parameters of a deep narrow network: set beside its connections.
+    layered={"connections": c_O * (d + _two_thirds)},
+    exact=False,
+    notes="read in the abstract only: O(N^(2/3)) parameters under a mild separation condition, "
+          "width as small as 3; the constants, log factors and the condition are not known to us. "
+          "The network built stores relative positions, about lambda = log2(n N) bits per point, "
+          "so its connections are O(N^(2/3) lambda): its ratio to this bound grows like lambda.",
+    assumptions=("distinct points", "a mild separation condition (not known to us)", "labels in [C]"),
+)
+
+
 #: Construction name -> its theorem's bounds.
 REGISTRY: dict[str, TheoremBounds] = {
-    b.construction: b for b in (RELU_TWO_LAYER, THRESHOLD_ONE_HIDDEN, RELU_BUBECK, RELU_THREE_LAYER, RELU_SUBLINEAR, THRESHOLD_SUBLINEAR)
+    b.construction: b for b in (RELU_TWO_LAYER, THRESHOLD_ONE_HIDDEN, RELU_BUBECK, RELU_THREE_LAYER,
+                                 RELU_SUBLINEAR, THRESHOLD_SUBLINEAR, THRESHOLD_INSTANCE, RELU_PARK)
 }
 
 

@@ -33,9 +33,11 @@ def build(name: str, X, y, *, seed: int | None = 0, **options):
 # Importing the modules registers their constructions.
 from memorize.constructions import (  # noqa: E402,F401
     relu_bubeck,
+    relu_park,
     relu_sublinear,
     relu_three_layer,
     relu_two_layer,
+    threshold_instance,
     threshold_one_hidden,
     threshold_sublinear,
 )

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from memorize.constructions.gadgets.certified import dot_error
+from memorize.constructions.gadgets.gaussian_layer import certified_signs, draw_hyperplanes
 from memorize.constructions.gadgets.parity_codes import Lift, compress, lift, parity_bits, _row_ids
 from memorize.constructions.provenance import provenance
 from memorize.constructions.record import Option, register
@@ -29,13 +29,11 @@ from memorize.errors import ConstructionError, DataError
 from memorize.network import Layer, Network, dense_params
 
 VARIANTS = ("ball", "sphere")
-WEIGHT_BITS = 24  # layer-1 Gaussians are rounded to multiples of 2^-WEIGHT_BITS
 MAX_EXPONENT = 900  # |x| < 2^900: the float margin test of layer 1 stays finite
 SPHERE_TOL = 1e-9  # the sphere variant accepts | ||x|| - 1 | <= SPHERE_TOL
 MAX_LABEL_BITS = 20  # labels 0 .. 2^20 - 1
 MAX_CODE_BITS = 1 << 31  # refuse when the n x m layer-1 code matrix would exceed 2 GiB
 _MAX_LAYER_DRAWS = 20
-_CHUNK = 1 << 22  # float values per layer-1 evaluation chunk
 
 
 # -- formulas -------------------------------------------------------------------
@@ -106,45 +104,6 @@ class FirstLayer:
         return v << self.b_exp if self.b_exp >= 0 else Fraction(v, 1 << -self.b_exp)
 
 
-def _draw_hyperplanes(rng, count: int, d: int, ball: bool):
-    scale = float(1 << WEIGHT_BITS)
-    W = np.rint(rng.standard_normal((count, d)) * scale).astype(np.int64)
-    W[W == 0] = 1  # keeps every weight nonzero (the count formula relies on it)
-    if ball:
-        b = np.rint(rng.standard_normal(count) * scale).astype(np.int64)
-        b[b == 0] = 1
-    else:
-        b = np.zeros(count, dtype=np.int64)
-    return W, b
-
-
-def _certified_signs(X, W, b_mant, b_exp, margin_bits):
-    """Signs of ``W x + b`` on every point, and which hyperplanes meet the margin (certified).
-
-    The float64 value ``z`` of ``sum_j w_j x_j + b`` is within
-    :func:`~memorize.constructions.gadgets.certified.dot_error` of the exact
-    value, whatever the summation order. A hyperplane passes when ``|z| - err`` exceeds the margin threshold
-    on every point; then every sign is exact.
-    """
-    n, d = X.shape
-    Wf = W.astype(np.float64)  # exact: |W| < 2^53
-    bf = np.ldexp(b_mant.astype(np.float64), b_exp)
-    absX = np.abs(X)
-    A = float(absX.max()) if X.size else 0.0
-    thr = np.ldexp(1.0, -margin_bits) * (np.abs(W).sum(axis=1).astype(np.float64) * A + np.abs(bf))
-    thr *= 1 + 2.0 ** -40
-    ok = np.ones(len(W), dtype=bool)
-    signs = np.empty((n, len(W)), dtype=bool)
-    step = max(1, _CHUNK // max(n, 1))
-    for lo in range(0, len(W), step):
-        hi = min(len(W), lo + step)
-        z = X @ Wf[lo:hi].T + bf[lo:hi]
-        err = dot_error(absX @ np.abs(Wf[lo:hi]).T + np.abs(bf[lo:hi]), d)
-        ok[lo:hi] = ((np.abs(z) - err) >= thr[lo:hi]).all(axis=0)
-        signs[:, lo:hi] = z >= 0
-    return signs, ok
-
-
 def _distinct_rows(bits: np.ndarray) -> int:
     packed = np.ascontiguousarray(np.packbits(bits, axis=1))
     return len(np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel()))
@@ -166,11 +125,11 @@ def first_layer(X, m: int, *, ball: bool, rng, margin_bits: int) -> FirstLayer:
     b_exp = bias_exponent(X)
     redrawn = 0
     for draw in range(1, _MAX_LAYER_DRAWS + 1):
-        W, b = _draw_hyperplanes(rng, m, d, ball)
+        W, b = draw_hyperplanes(rng, m, d, ball)
         codes = np.empty((n, m), dtype=bool)
         todo = np.arange(m)
         while len(todo):
-            signs, ok = _certified_signs(X, W[todo], b[todo], b_exp, margin_bits)
+            signs, ok = certified_signs(X, W[todo], b[todo], b_exp, margin_bits)
             codes[:, todo[ok]] = signs[:, ok]
             todo = todo[~ok]
             redrawn += len(todo)
@@ -179,7 +138,7 @@ def first_layer(X, m: int, *, ball: bool, rng, margin_bits: int) -> FirstLayer:
                     f"layer-1 hyperplanes keep missing the margin 2^-{margin_bits}; "
                     + ("raise margin_bits (a smaller margin, up to 40)" if margin_bits < 40 else
                        "check the data for extreme magnitudes or nearly coincident points"))
-            W[todo], b[todo] = _draw_hyperplanes(rng, len(todo), d, ball)
+            W[todo], b[todo] = draw_hyperplanes(rng, len(todo), d, ball)
         if _distinct_rows(codes) == n:
             return FirstLayer(W, b, b_exp, codes, redrawn, draw)
     raise ConstructionError(
