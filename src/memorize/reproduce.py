@@ -10,7 +10,7 @@ Figures (PNG and PDF under ``out/figures``, the numbers as CSV under ``out/table
 
 * ``params``: connections (weights and biases placed) vs ``N`` (log-log) for
   every construction (the CSV also has the dense and nonzero counts), with the
-  fitted slope in the legend, N and sqrt(N) guide lines, the VC lower bound
+  fitted slope in the legend, N, N^(2/3) and sqrt(N) guide lines, the VC lower bound
   (any depth) and the information bound at relu_sublinear's own max bits;
 * ``depth``: left, connections vs the depth budget ``L = 2, 4, 8, ...`` at
   fixed ``N`` for ``relu_sublinear`` with ``depth=L`` (up to the default's
@@ -362,9 +362,12 @@ def _draw_params(Figure, rows, q):
         ax.loglog(hn, [n * math.log2(_CLASSES) / (lower.log2_values(int(head[n])) + math.log2(6))
                        for n in hn], ":", color=_colour("relu_sublinear"),
                   label="information lower bound at relu_sublinear's own max bits")
-    # Guide lines through the smallest N: what Theta(N) and Theta(sqrt N) look like here.
+    # Guide lines through the smallest N: what Theta(N), Theta(N^(2/3)) (Park et al.) and
+    # Theta(sqrt N) (Vardi et al.) look like here.
     top = max(row["connections"] for row in rows if row["N"] == ns[0])
     ax.loglog(ns, [top * n / ns[0] for n in ns], color="grey", lw=0.8, ls="-.", label="guide: slope 1 (N)")
+    ax.loglog(ns, [top * (n / ns[0]) ** (2 / 3) for n in ns], color="grey", lw=0.8, ls="--",
+              label="guide: slope 2/3 (N^(2/3))")
     ax.loglog(ns, [top * math.sqrt(n / ns[0]) for n in ns], color="grey", lw=0.8, ls=(0, (1, 3)),
               label="guide: slope 1/2 (sqrt N)")
     ax.set_xlabel("N (points)")
