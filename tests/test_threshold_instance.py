@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from memorize import build, data, verify
 from memorize.bounds import THRESHOLD_INSTANCE, bounds_for, compare
+from memorize.constructions.gadgets.gaussian_layer import Hyperplanes
 from memorize.constructions.threshold_instance import (
     MAX_UNITS,
-    _Hyperplanes,
     greedy_cover,
     threshold_instance_counts,
 )
@@ -153,10 +153,10 @@ def test_uncertifiable_signs_are_decided_exactly_and_points_on_a_plane_redrawn()
     # closer than the float filter's error bound, so only the exact evaluation decides it
     X = np.array([[1.0 + 2.0**-52, 0.0], [1.0, 0.0], [-1.0, 0.5]])
     W, b = np.array([[3, 0], [1, 1]], dtype=np.int64), np.array([-3, 5], dtype=np.int64)
-    planes = _Hyperplanes(X, 1.0, np.random.SeedSequence(0).spawn(2))
+    planes = Hyperplanes(X, 1.0, np.random.SeedSequence(0).spawn(2))
     planes.b_exp = 0
     assert planes._signs(W, b)[1] == [0]  # redrawn: a point on the plane
-    planes = _Hyperplanes(X[[0, 2]], 1.0, np.random.SeedSequence(0).spawn(2))
+    planes = Hyperplanes(X[[0, 2]], 1.0, np.random.SeedSequence(0).spawn(2))
     planes.b_exp = 0
     signs, bad = planes._signs(W, b)
     assert bad == [] and signs.tolist() == [[True, True], [False, True]]

@@ -9,21 +9,19 @@ theorem was not readable here, so this module states no a-priori size and
 records the size the algorithm chose (see ``docs/theorems/threshold_instance.md``).
 
 The module is in three pieces: the counts (:func:`threshold_instance_counts`,
-a formula of what ``meta["instance"]`` records), the first layer and the
-greedy cover (plain functions of arrays), and the registered builder.
+a formula of what ``meta["instance"]`` records), the greedy cover (plain functions
+of arrays) and the registered builder; the first layer is
+:class:`~memorize.constructions.gadgets.gaussian_layer.Hyperplanes`.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
-from memorize import dyadic
-from memorize.constructions.gadgets.gaussian_layer import certified_signs, draw_hyperplanes
-from memorize.constructions.gadgets.projection import project
+from memorize.constructions.gadgets.gaussian_layer import FirstLayer, Hyperplanes
 from memorize.constructions.provenance import provenance
 from memorize.constructions.record import Option, register
 from memorize.data import check_magnitude, deduplicate, radius
@@ -34,9 +32,6 @@ MAX_UNITS = 1 << 16  # first-layer units: the option's upper limit and the searc
 START_UNITS = 16  # the default search starts here and doubles
 MAX_CODE_BYTES = 1 << 29  # the packed n x units pattern matrix the builder holds (512 MiB)
 MAX_EXPONENT = 900  # |x| < 2^900: the float filter of layer 1 stays finite
-_CERTIFY_BITS = 1000  # certify the sign only (relative threshold 2^-1000, below any error bound)
-_BLOCK = 64  # first-layer units evaluated and packed together
-_MAX_REDRAWS = 1000
 
 
 # -- counts: a formula of the recorded choices ----------------------------------------------
@@ -80,105 +75,6 @@ def threshold_instance_counts(meta: dict) -> dict:
         "depth": 3 + extra,
         "width": max(m, G, K),
     }
-
-
-# -- layer 1: Gaussian hyperplanes, uniform biases, exact signs -----------------------------
-
-@dataclass
-class FirstLayer:
-    """``m`` units ``H(W[t] . x + b_mant[t] 2^b_exp)`` (weights scaled by ``2^24``) and the
-    packed patterns ``packed`` (one row per point, bit ``t`` = unit ``t`` fires)."""
-
-    W: np.ndarray  # int64 (m, d)
-    b_mant: np.ndarray  # int64 (m,)
-    b_exp: int
-    packed: np.ndarray  # uint8 (n, ceil(m / 8)), zero padded
-    redrawn: int
-
-    @property
-    def units(self) -> int:
-        return len(self.W)
-
-
-class _Hyperplanes:
-    """A seeded stream of first-layer units: ``grow(m)`` keeps the first units and draws
-    more, so the layer of ``m`` units is the prefix of the layer of ``2m``."""
-
-    def __init__(self, X: np.ndarray, lam: float, seeds):
-        self.X = X
-        self.w_rng = np.random.default_rng(seeds[0])
-        self.b_rng = np.random.default_rng(seeds[1])
-        _, e = math.frexp(lam) if lam > 0 else (0.0, 0)
-        self.lam, self.b_exp = lam, e  # lam <= 2^e
-        self.W = np.zeros((0, X.shape[1]), dtype=np.int64)
-        self.b = np.zeros(0, dtype=np.int64)
-        self.blocks: list[tuple[np.ndarray, int]] = []  # (packed patterns, units) per block
-        self.redrawn = 0
-        self._X_int = None
-
-    def _draw(self, count: int):
-        W, _ = draw_hyperplanes(self.w_rng, count, self.X.shape[1], ball=False)
-        u = self.b_rng.random(count) * 2 - 1  # uniform in [-1, 1)
-        # b = lam u on the grid 2^(e - 24): b_mant 2^(e - 24) with |b_mant| <= 2^24.
-        b = np.rint(u * math.ldexp(self.lam, 24 - self.b_exp)).astype(np.int64)
-        return W, b
-
-    def _signs(self, W, b):
-        """Exact patterns of the units ``(W, b)``; ``None`` rows where a point lies on the
-        hyperplane (those units are re-drawn)."""
-        signs, ok = certified_signs(self.X, W, b, self.b_exp, _CERTIFY_BITS)
-        bad = []
-        for t in np.flatnonzero(~ok).tolist():
-            z = self._exact(W[t], int(b[t]))
-            if any(v == 0 for v in z):
-                bad.append(t)
-            else:
-                signs[:, t] = np.array([v > 0 for v in z], dtype=bool)
-        return signs, bad
-
-    def _exact(self, w, b_mant: int) -> list[int]:
-        """``2^F (w . x + b_mant 2^b_exp)`` (times a power of two if needed) for every point."""
-        if self._X_int is None:
-            self._X_int = dyadic.to_integers(self.X)
-        X_int, F = self._X_int
-        t = project(X_int, [int(v) for v in w])
-        s = self.b_exp + F
-        if s >= 0:
-            return [int(v) + (b_mant << s) for v in t]
-        return [(int(v) << -s) + b_mant for v in t]
-
-    def grow(self, m: int) -> None:
-        while len(self.W) < m:
-            count = min(_BLOCK, m - len(self.W))
-            W, b = self._draw(count)
-            signs, bad = self._signs(W, b)
-            while bad:
-                self.redrawn += len(bad)
-                if self.redrawn > _MAX_REDRAWS:
-                    raise ConstructionError(
-                        f"{self.redrawn} first-layer hyperplanes met a data point exactly; "
-                        "the data seem to lie on a lattice the random grid hits: rescale them")
-                W2, b2 = self._draw(len(bad))
-                W[bad], b[bad] = W2, b2
-                s2, bad2 = self._signs(W2, b2)
-                signs[:, bad] = s2
-                bad = [bad[k] for k in bad2]
-            if self.blocks and self.blocks[-1][1] % 8:  # a last block of odd bits: repack it
-                old, bits = self.blocks.pop()
-                signs = np.concatenate([np.unpackbits(old, axis=1, count=bits).astype(bool), signs],
-                                       axis=1)
-            self.blocks.append((np.packbits(signs, axis=1), signs.shape[1]))
-            self.W = np.concatenate([self.W, W])
-            self.b = np.concatenate([self.b, b])
-
-    def layer(self, m: int) -> FirstLayer:
-        self.grow(m)
-        packed = np.concatenate([b for b, _ in self.blocks], axis=1)
-        keep = -(-m // 8)
-        packed = packed[:, :keep].copy()
-        if m % 8:
-            packed[:, -1] &= np.uint8((0xFF << (8 - m % 8)) & 0xFF)
-        return FirstLayer(self.W[:m], self.b[:m], self.b_exp, packed, self.redrawn)
 
 
 # -- layer 2: the greedy cover ----------------------------------------------------------------
@@ -415,7 +311,7 @@ def build_threshold_instance(X, y, *, seed: int | None = 0, units: int | None = 
     step_output = set(labels) <= {0, 1}
     widths = [units] if units is not None else _search_widths(n)
     seeds = _seeds(seed)
-    planes = _Hyperplanes(Xu, lam_used, seeds)
+    planes = Hyperplanes(Xu, lam_used, seeds)
     searched = []
     for m in widths:
         searched.append(m)
