@@ -92,8 +92,10 @@ def test_generators_respect_separation_and_radius(n, d, delta, r, sphere, seed):
 def test_adversarial_pairs_are_at_delta(n, d, delta, seed):
     try:
         X, y = data.adversarial_pairs(n, d, delta, num_classes=2, seed=seed)
-    except DataError:
-        if d != 1:  # only the line can run out of room for the pair centres
+    except DataError as exc:
+        # Random placement can run out of room for the pair centres (3 delta apart) on the
+        # line, and in the disc at delta = 0.1 with about 20 centres; never in d >= 3 here.
+        if d > 2 or "could not place" not in str(exc):
             raise
         return
     assert data.separation(X) == pytest.approx(delta, rel=1e-9)
