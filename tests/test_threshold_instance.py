@@ -39,11 +39,25 @@ def moons(n: int, noise: float, seed: int):
 
 
 def clusters(n: int, d: int, k: int, seed: int):
-    """``k`` tight Gaussian clusters in ``R^d``, one label per cluster (labels may repeat)."""
+    """``k`` tight Gaussian clusters in ``R^d``, one label per cluster (labels may repeat);
+    clusters of different labels are centred at least 0.5 apart (well-separated classes,
+    the instance-specific setting: overlapping clusters of two labels in d = 1 put points of
+    both labels within 10^-5 of each other, which no first layer of 2^16 units separates)."""
     rng = np.random.default_rng(seed)
     centres = rng.uniform(-1, 1, (k, d))
+    labels = rng.integers(0, 3, k)
+    # Clusters closer than 0.5 (directly or through a chain) share the first one's label.
+    near = np.linalg.norm(centres[:, None] - centres[None], axis=2) < 0.5
+    for i in range(k):
+        group = np.flatnonzero(near[i])
+        while True:
+            grown = np.flatnonzero(near[group].any(axis=0))
+            if len(grown) == len(group):
+                break
+            group = grown
+        labels[i] = labels[group.min()]
     which = rng.integers(0, k, n)
-    return centres[which] + 0.05 * rng.standard_normal((n, d)), rng.integers(0, 3, k)[which]
+    return centres[which] + 0.05 * rng.standard_normal((n, d)), labels[which]
 
 
 @st.composite
