@@ -50,14 +50,11 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 
-from memorize.constructions.gadgets.line_blocks import integer_line
 from memorize.constructions.provenance import provenance
 from memorize.constructions.record import Option, register
-from memorize.constructions.relu_sublinear import MAX_DIRECTIONS, MAX_LIMIT, build_member
+from memorize.constructions.relu_sublinear import MAX_DIRECTIONS, MAX_LIMIT, build_member, stored_line
 from memorize.constructions.relu_sublinear_members import Member, _Members
-from memorize.data import deduplicate, label_bits, num_classes
 from memorize.network import Network
 
 
@@ -194,12 +191,8 @@ def build_relu_park(X, y, *, seed: int | None = 0, block_size: int | None = None
     .. [2] G. Vardi, G. Yehudai, O. Shamir, "On the Optimal Memorization Power of
        ReLU Neural Networks", ICLR 2022 (the gadgets' source).
     """
-    Xu, yu, _ = deduplicate(X, y)
+    Xu, yu, line, labels, c, first = stored_line(X, y, seed, directions)
     N, d = Xu.shape
-    c = label_bits(num_classes(yu))
-    line = integer_line(Xu, np.random.default_rng(seed), directions, gap_bits=2)
-    labels = yu[line.order]
-    first = sum(1 for w in line.weights if w) + (line.bias != 0)
     n = min(N, group_size(N) if block_size is None else block_size)
     member = _Members(line.floors, c, first).fixed(n, 1, 1)
     if narrow:

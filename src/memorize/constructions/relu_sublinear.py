@@ -212,6 +212,16 @@ def _gate(u: Affine, height: Affine, slope: int, prefix: str, S: int):
 
 # -- the builder --------------------------------------------------------------------------------
 
+def stored_line(X, y, seed, directions: int):
+    """Stage (a) for the family and for ``relu_park``: the distinct points ``Xu, yu``, their
+    integer line (gaps >= 4), the labels in line order, the label bits ``c`` and the first
+    layer's nonzero weights and bias ``first``."""
+    Xu, yu, _ = deduplicate(X, y)
+    line = integer_line(Xu, np.random.default_rng(seed), directions, gap_bits=2)
+    first = sum(1 for w in line.weights if w) + (line.bias != 0)
+    return Xu, yu, line, yu[line.order], label_bits(num_classes(yu)), first
+
+
 def relu_sublinear_counts(meta: dict) -> dict:
     """Exact sizes of a :func:`build_relu_sublinear` network from its ``meta``: the
     :class:`Member` formulas for the stream members; for the shallow members of a small
@@ -323,12 +333,8 @@ def build_relu_sublinear(X, y, *, seed: int | None = 0, depth: int | None = None
     """
     if block_size is not None and depth is not None:
         raise ConstructionError("give block_size or depth (a depth budget), not both")
-    Xu, yu, _ = deduplicate(X, y)
+    Xu, yu, line, labels, c, first = stored_line(X, y, seed, directions)
     N, d = Xu.shape
-    c = label_bits(num_classes(yu))
-    line = integer_line(Xu, np.random.default_rng(seed), directions, gap_bits=2)
-    labels = yu[line.order]
-    first = sum(1 for w in line.weights if w) + (line.bias != 0)
     member = plan(line.floors, c, first, d, width=width, depth=depth, block_size=block_size)
     options = {"depth": depth, "width": width, "block_size": block_size, "directions": directions}
     if depth is not None and width is None:
@@ -361,10 +367,8 @@ def shallowest(X, y, width: int, *, seed: int | None = 0, directions: int = 4) -
     Raises ConstructionError for a width below the family's minimum, 4.
     """
     WIDTH.check("relu_sublinear", width)
-    Xu, yu, _ = deduplicate(X, y)
-    line = integer_line(Xu, np.random.default_rng(seed), directions, gap_bits=2)
-    first = sum(1 for w in line.weights if w) + (line.bias != 0)
-    return least_depth(line.floors, label_bits(num_classes(yu)), first, width)
+    _, _, line, _, c, first = stored_line(X, y, seed, directions)
+    return least_depth(line.floors, c, first, width)
 
 
 def _infeasible(floors, c, first, d, width, depth) -> str:
