@@ -1,5 +1,8 @@
 """The ``memorize`` command: build, verify, compare, list, demo, reproduce.
 
+(About 500 lines: one small function per subcommand and the argument parser that
+names them; the ``empirical`` group lives in :mod:`memorize.empirical.cli`.)
+
 Exit status, one meaning each:
 
 * 0 success (for ``verify``: every point memorized exactly);

@@ -1,5 +1,8 @@
 """Labeled point sets: validation, the measures the theorems use, and seeded generators.
 
+(About 450 lines: the generators share the validation and the measures they are
+checked by; exact rational input lives in :mod:`memorize.rationals`.)
+
 A data set is ``X``, an array of shape ``(N, d)`` of numbers of any integer,
 float or rational type, each taken as the exact rational it denotes (see
 :mod:`memorize.rationals`), and ``y``, an array of ``N`` labels that are

@@ -1,6 +1,9 @@
 """Reproduce the figures: every registered construction built on generated data, verified
 exactly, counted, and drawn beside its theorem's bound and the lower bounds.
 
+(About 490 lines: four sweeps and four drawings that share one table format; each
+figure's sweep and drawing sit next to each other.)
+
     >>> from memorize.reproduce import reproduce
     >>> result = reproduce(["params"], out="out", quick=True)   # doctest: +SKIP
     >>> result["slopes"]["params"]                              # doctest: +SKIP
