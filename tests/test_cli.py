@@ -8,15 +8,7 @@ import memorize
 from memorize import data, formats, verify
 from memorize.cli import demo, main
 from memorize.progress import Progress
-
-
-def run(argv):
-    """Exit status of the CLI, whether it returns or exits (argparse errors exit)."""
-    try:
-        return main(argv)
-    except SystemExit as exc:
-        return exc.code
-
+from helpers import cli_status as run
 
 @pytest.fixture
 def dataset(tmp_path):

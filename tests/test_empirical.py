@@ -11,8 +11,9 @@ import pytest
 
 from memorize import build, data
 from memorize.empirical.seminorm import sobolev_seminorm
-from memorize.errors import ArgumentError, DataError, MemorizeError, NetworkError
+from memorize.errors import ArgumentError, DataError, NetworkError
 from memorize.network import Layer, Network
+from helpers import cli_status as _run
 
 
 @pytest.fixture(scope="module")
@@ -286,15 +287,6 @@ def test_import_memorize_does_not_import_torch():
     code = "import sys, memorize, memorize.empirical, memorize.cli; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-
-
-def _run(argv):
-    from memorize.cli import main
-
-    try:
-        return main(argv)
-    except SystemExit as exc:
-        return exc.code
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from memorize.verify.chunks import ChunkResult, merge
 from memorize.verify.exact import evaluate
 from reference import reference_outputs
 from test_exact import networks
+from helpers import cli_status as _cli
 
 FIELDS = ("ok", "n_points", "n_failed", "failed", "failures", "min_margin", "float64_agrees",
           "float64_failed")
@@ -163,14 +164,6 @@ def test_dask_tampered(dask_client):
 
 
 # -- the command line -------------------------------------------------------------------
-
-def _cli(argv):
-    from memorize.cli import main
-
-    try:
-        return main(argv)
-    except SystemExit as exc:
-        return exc.code
 
 
 @pytest.fixture(scope="module")

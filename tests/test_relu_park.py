@@ -15,20 +15,10 @@ from memorize.constructions.relu_park import (
 )
 from memorize.errors import ConstructionError
 from memorize.testing import datasets
+from helpers import clustered
 
 NAME = "relu_park"
 COUNT_KEYS = ("connections", "params", "neurons", "depth", "width")
-
-
-@st.composite
-def clustered(draw):
-    """A few tight clusters far apart: tiny separation beside a large spread."""
-    k, per, d = draw(st.integers(1, 4)), draw(st.integers(1, 12)), draw(st.integers(1, 4))
-    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    scale = 2.0 ** -draw(st.integers(8, 30))
-    X = np.repeat(rng.standard_normal((k, d)), per, axis=0)
-    X = np.unique(X + rng.integers(-50, 50, X.shape) * scale, axis=0)
-    return X, rng.integers(0, draw(st.integers(1, 6)), len(X))
 
 
 @st.composite

@@ -23,20 +23,9 @@ from memorize.constructions.relu_sublinear_members import (
 from memorize.data import label_bits
 from memorize.errors import ConstructionError
 from memorize.testing import datasets
+from helpers import clustered
 
 FAST = settings(max_examples=100, deadline=None)
-
-
-@st.composite
-def clustered(draw):
-    """A few tight clusters far apart: tiny separation (down to 2^-30) beside a large spread."""
-    k, per, d = draw(st.integers(1, 4)), draw(st.integers(1, 12)), draw(st.integers(1, 4))
-    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    scale = 2.0 ** -draw(st.integers(8, 30))
-    X = np.repeat(rng.standard_normal((k, d)), per, axis=0)
-    X = X + rng.integers(-50, 50, X.shape) * scale
-    X, first = np.unique(X, axis=0, return_index=True)
-    return X, rng.integers(0, draw(st.integers(1, 6)), len(X))
 
 
 def _check(net, X, y):
