@@ -98,15 +98,15 @@ def check_cover_invariant(net: Network, X, y) -> None:
         on = fires[:, u] == 1
         assert on[y == c].any(), f"unit {u} of class {c} fires on no point of its class"
         assert not on[y != c].any(), f"unit {u} of class {c} fires on a point of another class"
-    # later layers: integer weights, odd integer pre-activations
-    a = codes
+    # later layers: integer weights, so on the 0/1 codes every pre-activation is an integer
+    # (int64 arithmetic: the weights are small), and a step unit's is at least 1 away from 0
+    a = codes.astype(np.int64)
     for layer in net.layers[1:]:
         assert all(isinstance(v, int) for v in layer.values + layer.bias)
-        z = a.dot(layer.dense().T) + np.array(layer.bias, dtype=object)
+        z = a @ layer.dense().astype(np.int64).T + np.array(layer.bias, dtype=np.int64)
         if layer.activation == "step":
-            assert all(isinstance(v, int) or v.denominator == 1 for v in z.ravel())
-            assert min(abs(v) for v in z.ravel()) >= 1
-            a = (z >= 0).astype(object) * 1
+            assert np.abs(z).min() >= 1
+            a = (z >= 0).astype(np.int64)
         else:
             a = z
 
