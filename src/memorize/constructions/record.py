@@ -38,6 +38,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from memorize.bounds.upper import bounds_for
 from memorize.errors import ConstructionError
 from memorize.seeds import check_seed
 
@@ -200,8 +201,6 @@ class Construction:
 
     def bounds(self, options: dict | None = None):
         """The :class:`~memorize.bounds.TheoremBounds` for a network built with ``options``."""
-        from memorize.bounds import bounds_for
-
         return bounds_for(self.name, options)
 
 

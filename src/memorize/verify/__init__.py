@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from memorize.constructions import get
 from memorize.data import validate
 from memorize.errors import DataError, MemorizeError
 from memorize.network import Network
@@ -162,8 +163,6 @@ def count_mismatches(net: Network) -> dict:
     from what the network recorded in ``meta``). A network without a construction in its
     ``meta`` (imported, hand-built) has no formula: a :class:`DataError`.
     """
-    from memorize.constructions import get
-
     name = net.meta.get("construction")
     if not name:
         raise DataError("the network records no construction in its meta, so there is no "
